@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            hvx.ko, userspace tools and selftests
+# make check      every test: unit tests here, selftests in the emulated rig
+# make bench      benchmarks in the rig (hvx/KVM ratios)
+# make lint       sparse + checkpatch --strict
+#
+# The rig's kernel ABI is pinned in scripts/rig/config.sh.
+
+KVER_RIG := $(shell . scripts/rig/config.sh 2>/dev/null && echo $$RIG_KVER)
+KDIR ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build),\
+	/lib/modules/$(shell uname -r)/build,/usr/src/linux-headers-$(KVER_RIG))
+
+CC ?= gcc
+
+.PHONY: all module userspace selftests unit check bench lint clean deps
+
+all: module userspace selftests
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+userspace:
+	$(MAKE) -C userspace
+
+selftests:
+	$(MAKE) -C selftests
+
+unit:
+	$(MAKE) -C selftests/unit run
+
+deps:
+	scripts/rig/deps.sh
+
+check:
+	scripts/rig/check.sh
+
+bench:
+	scripts/rig/check.sh --bench
+
+lint:
+	scripts/lint.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(MAKE) -C userspace clean
+	$(MAKE) -C selftests clean
+	rm -rf build

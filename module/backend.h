@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one table a hardware backend (module/svm, module/vmx) fills in.
+ * The core calls only these; the backend calls back into the core only
+ * through hvx.h.
+ */
+#ifndef HVX_BACKEND_H
+#define HVX_BACKEND_H
+
+#include "hvx.h"
+
+struct hvx_pte_fmt;
+
+struct hvx_backend_ops {
+	const char *name;
+
+	/* Module load/unload: probe the CPU; -ENODEV if unusable. */
+	int (*hardware_setup)(void);
+	void (*hardware_unsetup)(void);
+
+	/*
+	 * Enable/disable virtualization on the calling CPU (preemption off).
+	 * cpu_enable returns -EBUSY if another hypervisor owns the CPU.
+	 */
+	int (*cpu_enable)(void);
+	void (*cpu_disable)(void);
+
+	int (*vm_init)(struct hvx_vm *vm);
+	void (*vm_destroy)(struct hvx_vm *vm);
+
+	int (*vcpu_create)(struct hvx_vcpu *vcpu);
+	void (*vcpu_free)(struct hvx_vcpu *vcpu);
+	/* Architectural power-on state (SDM Vol 3 9.1.1, APM Vol 2 14.1.3). */
+	void (*vcpu_reset)(struct hvx_vcpu *vcpu);
+	/* Called with preemption disabled when the vCPU thread gets/loses @cpu. */
+	void (*vcpu_load)(struct hvx_vcpu *vcpu, int cpu);
+	void (*vcpu_put)(struct hvx_vcpu *vcpu);
+
+	/*
+	 * Enter the guest once. Called with preemption and interrupts disabled
+	 * and guest FPU state loaded; returns with host interrupts serviced
+	 * the vendor's way and the exit decoded into @exit.
+	 */
+	void (*run)(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
+	/* Forget every cached guest translation of this vCPU. */
+	void (*flush_tlb)(struct hvx_vcpu *vcpu);
+
+	void (*get_sregs)(struct hvx_vcpu *vcpu, struct kvm_sregs *sregs);
+	/* The core validated @sregs; the backend only stores them. */
+	void (*set_sregs)(struct hvx_vcpu *vcpu, const struct kvm_sregs *sregs);
+	void (*get_segment)(struct hvx_vcpu *vcpu, struct kvm_segment *s, int seg);
+	u64 (*get_cr)(struct hvx_vcpu *vcpu, int cr);
+	u64 (*get_efer)(struct hvx_vcpu *vcpu);
+	int (*get_cpl)(struct hvx_vcpu *vcpu);
+
+	/* MSRs whose home is the VMCB/VMCS; 1 if @index is not one of them. */
+	int (*get_msr)(struct hvx_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct hvx_vcpu *vcpu, u32 index, u64 data);
+
+	void (*inject_exception)(struct hvx_vcpu *vcpu, u8 vector,
+				 bool has_error, u32 error_code);
+
+	/* Second-level page table format and where its root goes. */
+	const struct hvx_pte_fmt *pte_fmt;
+	void (*set_root)(struct hvx_vcpu *vcpu, phys_addr_t root);
+};
+
+extern const struct hvx_backend_ops hvx_svm_ops;
+
+#endif /* HVX_BACKEND_H */

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Instruction decode for MMIO emulation and guest page-table walks.
+ *
+ * Pure code: no kernel services, so it also builds as a userspace unit
+ * test (selftests/unit/). Include only <linux/types.h>-style integer types.
+ */
+#ifndef HVX_EMULATE_H
+#define HVX_EMULATE_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+#include <stdbool.h>
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+#endif
+
+#include "regs.h"
+
+#define HVX_INSN_MAX	15
+
+/* Code size the instruction runs in (CS.L / CS.D, SDM Vol 3 3.4.5). */
+enum hvx_cpu_mode {
+	HVX_MODE_16 = 2,
+	HVX_MODE_32 = 4,
+	HVX_MODE_64 = 8,
+};
+
+enum hvx_mmio_src {
+	HVX_SRC_NONE,		/* a load: memory -> register */
+	HVX_SRC_REG,		/* a store of a register */
+	HVX_SRC_IMM,		/* a store of an immediate */
+};
+
+/* A decoded memory-operand instruction, as far as MMIO needs it. */
+struct hvx_mmio_insn {
+	u8 len;			/* total length in bytes */
+	u8 size;		/* bytes read or written in memory: 1,2,4,8 */
+	bool write;		/* memory is the destination */
+	enum hvx_mmio_src src;
+	u8 reg;			/* GPR index (HVX_RAX...) of the register operand */
+	bool high_byte;		/* reg is AH/CH/DH/BH (no REX, 8-bit) */
+	u8 dst_size;		/* loads: register bytes written (MOVZX/MOVSX) */
+	bool sign_extend;	/* loads: MOVSX/MOVSXD */
+	u64 imm;		/* HVX_SRC_IMM: already sign-extended to size */
+	u8 seg;			/* effective segment, HVX_SEG_* */
+};
+
+/*
+ * Decode the instruction at @bytes (@avail bytes fetched) that faulted on
+ * a memory operand. Handles legacy prefixes (66, 67, segment overrides,
+ * F2/F3 ignored where harmless), REX, ModRM/SIB/displacements including
+ * RIP-relative, and these forms: MOV 88/89/8A/8B/C6/C7, MOVZX 0F B6/B7,
+ * MOVSX 0F BE/BF, MOVSXD 63, MOV A0-A3 (moffs).
+ * Returns 0, -EINVAL for anything else, -E2BIG if @avail ran out.
+ */
+int hvx_decode_mmio(const u8 *bytes, unsigned int avail, enum hvx_cpu_mode mode,
+		    struct hvx_mmio_insn *insn);
+
+/* The value a store writes (register or immediate), truncated to size. */
+u64 hvx_mmio_store_value(const struct hvx_mmio_insn *insn, const u64 *regs);
+
+/*
+ * Complete a load: put @data (insn->size bytes, little endian) into the
+ * destination register with x86 rules (8/16-bit writes merge, 32-bit
+ * writes zero the upper half, MOVZX/MOVSX extend).
+ */
+void hvx_mmio_load_complete(const struct hvx_mmio_insn *insn, u64 *regs,
+			    u64 data);
+
+/* Reads guest-physical memory for the walker; 0 or negative on failure. */
+typedef int (*hvx_read_phys_fn)(void *ctx, u64 gpa, void *buf,
+				unsigned int len);
+
+/* Paging state the walker needs (SDM Vol 3 4.1, APM Vol 2 5.1). */
+struct hvx_paging {
+	u64 cr0;
+	u64 cr3;
+	u64 cr4;
+	u64 efer;
+};
+
+#define HVX_WALK_WRITE	1u
+#define HVX_WALK_USER	2u
+#define HVX_WALK_FETCH	4u
+
+/*
+ * Translate linear address @gva. Handles paging off, 32-bit, PAE and
+ * 4-level paging with 4K/2M/4M/1G pages and checks present/write/user/NX
+ * per @access. Returns 0 with *gpa set, -EFAULT on a page fault (the
+ * would-be #PF error code in *pf_error), or -EIO if a table could not be
+ * read.
+ */
+int hvx_walk_gva(const struct hvx_paging *pg, u64 gva, unsigned int access,
+		 hvx_read_phys_fn read, void *ctx, u64 *gpa, u32 *pf_error);
+
+#endif /* HVX_EMULATE_H */

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hvx core types: VMs, vCPUs and the vendor-neutral exit record.
+ *
+ * The core (everything directly under module/) includes this header and
+ * never a vendor header: VMX and SVM are reached only through
+ * struct hvx_backend_ops (backend.h).
+ */
+#ifndef HVX_HVX_H
+#define HVX_HVX_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+#include <linux/kref.h>
+#include <linux/srcu.h>
+#include <linux/preempt.h>
+#include <linux/kvm.h>
+
+#include "regs.h"
+#include "memslot.h"
+#include "mmu/mmu.h"
+
+#define HVX_API_VERSION		12
+#define HVX_MAX_VCPUS		64
+#define HVX_MAX_VCPU_ID		HVX_MAX_VCPUS
+#define HVX_MAX_CPUID_ENTRIES	256
+/* kvm_run page + one page of PIO data, as KVM_PIO_PAGE_OFFSET == 1. */
+#define HVX_PIO_PAGE_OFFSET	1
+#define HVX_VCPU_MMAP_PAGES	2
+
+struct hvx_vm;
+struct hvx_vcpu;
+
+/* Vendor-neutral exit reasons; each backend maps its codes onto these. */
+enum hvx_exit_reason {
+	HVX_EXIT_NONE,		/* handled by the backend, just re-enter */
+	HVX_EXIT_INTR,		/* host interrupt/NMI; already serviced */
+	HVX_EXIT_CPUID,
+	HVX_EXIT_HLT,
+	HVX_EXIT_IO,
+	HVX_EXIT_MSR_READ,
+	HVX_EXIT_MSR_WRITE,
+	HVX_EXIT_NPF,		/* second-level (NPT/EPT) fault */
+	HVX_EXIT_SHUTDOWN,	/* triple fault */
+	HVX_EXIT_UD,		/* inject #UD (e.g. VMRUN, VMMCALL in guest) */
+	HVX_EXIT_NOP,		/* skip the instruction (MONITOR/MWAIT/WBINVD) */
+	HVX_EXIT_XSETBV,
+	HVX_EXIT_FAIL_ENTRY,	/* VM entry refused the guest state */
+	HVX_EXIT_UNKNOWN,	/* unexpected exit: internal error to userspace */
+};
+
+struct hvx_exit {
+	enum hvx_exit_reason reason;
+	u64 hw_reason;		/* the vendor's exit code, for diagnostics */
+	u64 info[2];		/* the vendor's qualification words */
+	u8 insn_len;		/* 0 if the hardware did not say */
+	union {
+		struct {
+			u16 port;
+			u8 size;	/* 1, 2 or 4 */
+			u8 addr_size;	/* 2, 4 or 8: rSI/rDI/rCX width */
+			u8 seg;		/* HVX_SEG_* of the OUTS source */
+			bool in;
+			bool string;
+			bool rep;
+		} io;
+		struct {
+			u64 gpa;
+			bool write;
+			bool fetch;
+			bool present;	/* a translation existed */
+		} npf;
+	};
+};
+
+/* Requests a vCPU handles before its next entry (bit numbers). */
+enum {
+	HVX_REQ_TLB_FLUSH,
+	HVX_REQ_KICK,
+};
+
+enum hvx_vcpu_mode {
+	HVX_OUTSIDE_GUEST,
+	HVX_IN_GUEST,
+};
+
+/* Guest x87/SSE/AVX state; the layout of buf is XSAVE (or FXSAVE). */
+struct hvx_fpu {
+	void *buf;
+	u64 xcr0;		/* guest XCR0 */
+};
+
+/* An I/O or MMIO access that userspace must complete on the next KVM_RUN. */
+struct hvx_pending {
+	bool pio_in;		/* copy run->io data into RAX / ES:rDI */
+	bool pio_string;	/* advance rSI/rDI and rCX on completion */
+	bool mmio_read;		/* copy run->mmio.data into the register */
+	u8 insn_len;		/* RIP advance once complete */
+	u32 count;		/* string iterations in this exit */
+	u64 linear;		/* INS destination */
+	struct hvx_exit io;	/* the I/O exit being completed */
+	u8 mmio_reg;
+	u8 mmio_size;
+	u8 mmio_dst_size;
+	bool mmio_high_byte;
+	bool mmio_sign;
+};
+
+struct hvx_vcpu {
+	struct hvx_vm *vm;
+	u32 id;
+	int index;
+	struct mutex mutex;		/* serialises this vCPU's ioctls */
+	struct kvm_run *run;
+	struct preempt_notifier pn;
+	int cpu;			/* CPU this vCPU is loaded on, or -1 */
+	int mode;			/* enum hvx_vcpu_mode, read by kickers */
+	unsigned long requests;
+
+	/* Architectural state the core owns; the backend syncs the rest. */
+	u64 regs[HVX_NR_GPRS];
+	u64 rip;
+	u64 rflags;
+
+	struct hvx_fpu fpu;
+	struct hvx_pending pending;
+
+	struct kvm_cpuid_entry2 *cpuid;
+	int cpuid_nent;
+
+	u64 tsc_offset;			/* guest TSC = host TSC + offset */
+	u64 pat;
+	u64 apic_base;
+	u64 misc_enable;
+
+	void *arch;			/* backend private */
+};
+
+struct hvx_vm {
+	struct kref ref;
+	struct mutex lock;		/* vCPU creation, memslot updates */
+	struct mm_struct *mm;		/* the creator's; guest memory lives there */
+	struct srcu_struct srcu;	/* protects memslots for readers */
+	struct hvx_memslots __rcu *memslots;
+	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];
+	atomic_t online_vcpus;
+	struct hvx_mmu mmu;
+	atomic_long_t pages;		/* pages this VM owns, for leak checks */
+	void *arch;			/* backend private */
+};
+
+/* main.c */
+extern const struct hvx_backend_ops *hvx_ops;
+int hvx_enable_virt(void);
+void hvx_disable_virt(void);
+
+/* dev.c */
+long hvx_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg);
+int hvx_check_extension(struct hvx_vm *vm, long ext);
+
+/* vm.c */
+int hvx_create_vm(unsigned long type);
+void hvx_vm_get(struct hvx_vm *vm);
+void hvx_vm_put(struct hvx_vm *vm);
+void hvx_vm_request_all(struct hvx_vm *vm, int req);
+
+/* vcpu.c */
+int hvx_vcpu_create(struct hvx_vm *vm, u32 id);
+void hvx_vcpu_destroy(struct hvx_vcpu *vcpu);
+void hvx_vcpu_request(struct hvx_vcpu *vcpu, int req);
+
+/* exit.c: returns 1 to re-enter the guest, 0 to return to userspace. */
+int hvx_handle_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
+int hvx_complete_userspace_io(struct hvx_vcpu *vcpu);
+void hvx_internal_error(struct hvx_vcpu *vcpu, u32 suberror,
+			const u64 *data, int ndata);
+
+/* cpuid.c */
+int hvx_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid);
+int hvx_vcpu_set_cpuid2(struct hvx_vcpu *vcpu, struct kvm_cpuid2 __user *u);
+int hvx_vcpu_get_cpuid2(struct hvx_vcpu *vcpu, struct kvm_cpuid2 __user *u);
+const struct kvm_cpuid_entry2 *hvx_find_cpuid(struct hvx_vcpu *vcpu,
+					      u32 function, u32 index);
+
+/* msr.c: 0 on success, 1 if the MSR does not exist or the value is bad. */
+int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data, bool host);
+int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
+int hvx_get_msr_index_list(struct kvm_msr_list __user *ulist);
+bool hvx_msr_is_listed(u32 index);
+
+/* fpu.c */
+int hvx_fpu_init(void);
+int hvx_fpu_alloc(struct hvx_vcpu *vcpu);
+void hvx_fpu_free(struct hvx_vcpu *vcpu);
+void hvx_fpu_reset(struct hvx_vcpu *vcpu);
+void hvx_fpu_load_guest(struct hvx_vcpu *vcpu);
+void hvx_fpu_put_guest(struct hvx_vcpu *vcpu);
+void hvx_fpu_get(struct hvx_vcpu *vcpu, struct kvm_fpu *fpu);
+void hvx_fpu_set(struct hvx_vcpu *vcpu, const struct kvm_fpu *fpu);
+int hvx_fpu_set_xcr0(struct hvx_vcpu *vcpu, u64 xcr0);
+u64 hvx_fpu_supported_xcr0(void);
+
+#endif /* HVX_HVX_H */

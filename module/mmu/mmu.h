@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Generic second-level page tables (AMD NPT, Intel EPT).
+ *
+ * Four-level tables of 4 KiB pages, filled on demand from the memslots and
+ * kept coherent with the host mm through an mmu notifier. The vendor only
+ * supplies the entry format (struct hvx_pte_fmt).
+ */
+#ifndef HVX_MMU_H
+#define HVX_MMU_H
+
+#include <linux/types.h>
+#include <linux/spinlock.h>
+#include <linux/mmu_notifier.h>
+
+struct hvx_vm;
+struct hvx_vcpu;
+
+/* How a vendor's second-level entries look. */
+struct hvx_pte_fmt {
+	/* Entry pointing to the next-level table at @table_pa. */
+	u64 (*make_table)(phys_addr_t table_pa);
+	/* 4 KiB leaf for host page @pfn (cacheable, executable). */
+	u64 (*make_leaf)(u64 pfn, bool writable);
+	bool (*is_present)(u64 pte);
+	u64 addr_mask;		/* bits of an entry holding the address */
+};
+
+struct hvx_mmu {
+	spinlock_t lock;		/* tables, invalidate_* */
+	const struct hvx_pte_fmt *fmt;
+	u64 *root;
+	phys_addr_t root_pa;
+	struct mmu_notifier mn;
+	bool mn_registered;
+	unsigned long invalidate_seq;	/* bumped at each invalidate_range_end */
+	long invalidate_in_progress;	/* open invalidate_range_start count */
+	u64 inv_start, inv_end;		/* hva range of the open invalidations */
+};
+
+/* What hvx_mmu_page_fault() decided. */
+enum hvx_fault_result {
+	HVX_FAULT_RETRY,	/* mapped (or raced): re-enter the guest */
+	HVX_FAULT_MMIO,		/* no slot, or write to a read-only slot */
+	HVX_FAULT_ERROR,	/* the slot's host memory is gone: -EFAULT */
+};
+
+/* Allocate the root and register the notifier on the VM's mm. */
+int hvx_mmu_init(struct hvx_vm *vm, const struct hvx_pte_fmt *fmt);
+/* Unregister the notifier and free every table page. */
+void hvx_mmu_destroy(struct hvx_vm *vm);
+/*
+ * Resolve a second-level fault. Called from the vCPU thread with vm->srcu
+ * held, preemption enabled (it may sleep to fault in host pages).
+ */
+enum hvx_fault_result hvx_mmu_page_fault(struct hvx_vcpu *vcpu, u64 gpa,
+					 bool write, bool fetch);
+/*
+ * Remove translations of [gfn_start, gfn_end) and flush every vCPU's TLB.
+ * Used when a memslot is deleted or moved.
+ */
+void hvx_mmu_zap_gfn_range(struct hvx_vm *vm, u64 gfn_start, u64 gfn_end);
+
+#endif /* HVX_MMU_H */
