@@ -60,9 +60,8 @@ struct hvx_backend_ops {
 	void (*inject_exception)(struct hvx_vcpu *vcpu, u8 vector,
 				 bool has_error, u32 error_code);
 
-	/* Second-level page table format and where its root goes. */
+	/* Second-level page table format; the root is vm->mmu.root_pa. */
 	const struct hvx_pte_fmt *pte_fmt;
-	void (*set_root)(struct hvx_vcpu *vcpu, phys_addr_t root);
 };
 
 extern const struct hvx_backend_ops hvx_svm_ops;

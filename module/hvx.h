@@ -17,6 +17,7 @@
 #include <linux/kvm.h>
 
 #include "regs.h"
+#include "emulate.h"
 #include "memslot.h"
 #include "mmu/mmu.h"
 
@@ -92,18 +93,12 @@ struct hvx_fpu {
 
 /* An I/O or MMIO access that userspace must complete on the next KVM_RUN. */
 struct hvx_pending {
-	bool pio_in;		/* copy run->io data into RAX / ES:rDI */
-	bool pio_string;	/* advance rSI/rDI and rCX on completion */
 	bool mmio_read;		/* copy run->mmio.data into the register */
-	u8 insn_len;		/* RIP advance once complete */
-	u32 count;		/* string iterations in this exit */
-	u64 linear;		/* INS destination */
+	u8 insn_len;		/* PIO: RIP advance once complete (0: none) */
+	u32 count;		/* string PIO: iterations in this exit */
+	u64 linear;		/* string PIO: first element's linear address */
 	struct hvx_exit io;	/* the I/O exit being completed */
-	u8 mmio_reg;
-	u8 mmio_size;
-	u8 mmio_dst_size;
-	bool mmio_high_byte;
-	bool mmio_sign;
+	struct hvx_mmio_insn mmio;	/* the load being completed */
 };
 
 struct hvx_vcpu {
@@ -112,6 +107,7 @@ struct hvx_vcpu {
 	int index;
 	struct mutex mutex;		/* serialises this vCPU's ioctls */
 	struct kvm_run *run;
+	void *pio_data;			/* the page after kvm_run in the mmap */
 	struct preempt_notifier pn;
 	int cpu;			/* CPU this vCPU is loaded on, or -1 */
 	int mode;			/* enum hvx_vcpu_mode, read by kickers */
@@ -129,7 +125,6 @@ struct hvx_vcpu {
 	int cpuid_nent;
 
 	u64 tsc_offset;			/* guest TSC = host TSC + offset */
-	u64 pat;
 	u64 apic_base;
 	u64 misc_enable;
 
@@ -153,6 +148,7 @@ struct hvx_vm {
 extern const struct hvx_backend_ops *hvx_ops;
 int hvx_enable_virt(void);
 void hvx_disable_virt(void);
+bool hvx_is_rebooting(void);
 
 /* dev.c */
 long hvx_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg);
@@ -168,6 +164,9 @@ void hvx_vm_request_all(struct hvx_vm *vm, int req);
 int hvx_vcpu_create(struct hvx_vm *vm, u32 id);
 void hvx_vcpu_destroy(struct hvx_vcpu *vcpu);
 void hvx_vcpu_request(struct hvx_vcpu *vcpu, int req);
+void hvx_vcpu_reset(struct hvx_vcpu *vcpu);
+void hvx_skip_insn(struct hvx_vcpu *vcpu, unsigned int len);
+bool hvx_vcpu_long_mode(struct hvx_vcpu *vcpu);
 
 /* exit.c: returns 1 to re-enter the guest, 0 to return to userspace. */
 int hvx_handle_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
@@ -186,7 +185,6 @@ const struct kvm_cpuid_entry2 *hvx_find_cpuid(struct hvx_vcpu *vcpu,
 int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data, bool host);
 int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
 int hvx_get_msr_index_list(struct kvm_msr_list __user *ulist);
-bool hvx_msr_is_listed(u32 index);
 
 /* fpu.c */
 int hvx_fpu_init(void);

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* AMD SVM backend: private state shared by the files of module/svm/. */
+#ifndef HVX_SVM_H
+#define HVX_SVM_H
+
+#include <asm/svm.h>
+
+#include "hvx.h"
+
+/* Per physical CPU. */
+struct hvx_svm_cpu {
+	void *hsave;		/* VM_HSAVE_PA: where VMRUN keeps host state */
+	void *host_vmcb;	/* VMSAVE/VMLOAD area for the rest of it */
+	u64 hsave_pa;
+	u64 host_vmcb_pa;
+	u32 asid_generation;	/* bumped when the ASID space wraps */
+	u32 next_asid;
+};
+
+/* Per vCPU. */
+struct hvx_svm_vcpu {
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+	u32 asid_generation;	/* 0: needs a fresh ASID before entry */
+	int asid_cpu;		/* the CPU the ASID belongs to */
+};
+
+static inline struct hvx_svm_vcpu *to_svm(struct hvx_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+static inline struct vmcb *to_vmcb(struct hvx_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb;
+}
+
+extern u64 svm_iopm_pa, svm_msrpm_pa;
+extern bool svm_has_decode_assists;
+
+/* svm_entry.S: enter the guest at @vmcb_pa, guest GPRs in @regs. */
+void __hvx_svm_vmrun(u64 vmcb_pa, u64 *regs, u64 host_vmcb_pa);
+
+/* svm_vmcb.c */
+void svm_vmcb_reset(struct hvx_vcpu *vcpu);
+void svm_get_sregs(struct hvx_vcpu *vcpu, struct kvm_sregs *sregs);
+void svm_set_sregs(struct hvx_vcpu *vcpu, const struct kvm_sregs *sregs);
+void svm_get_segment(struct hvx_vcpu *vcpu, struct kvm_segment *var, int seg);
+u64 svm_get_cr(struct hvx_vcpu *vcpu, int cr);
+u64 svm_get_efer(struct hvx_vcpu *vcpu);
+int svm_get_cpl(struct hvx_vcpu *vcpu);
+int svm_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
+int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data);
+void svm_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error_code);
+
+/* svm_exit.c */
+void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
+
+/* svm_npt.c */
+extern const struct hvx_pte_fmt svm_npt_fmt;
+
+#endif /* HVX_SVM_H */

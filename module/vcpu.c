@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPUs: creation, the vCPU fd (ioctls and the kvm_run mmap) and the
+ * KVM_RUN loop.
+ *
+ * Each vCPU is driven by whichever thread issues its ioctls; vcpu->mutex
+ * serialises them. While an ioctl runs, the vCPU is "loaded" on the
+ * thread's CPU and preempt notifiers follow the thread when it migrates.
+ */
+#define pr_fmt(fmt) "hvx: " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/processor-flags.h>
+#include <asm/msr-index.h>
+#include <asm/cpufeature.h>
+
+#include "hvx.h"
+#include "backend.h"
+#include "alloc.h"
+
+/* KVM's own limit on KVM_GET/SET_MSRS entries. */
+#define HVX_MAX_IO_MSRS		256
+
+static inline struct hvx_vcpu *pn_to_vcpu(struct preempt_notifier *pn)
+{
+	return container_of(pn, struct hvx_vcpu, pn);
+}
+
+static void hvx_sched_in(struct preempt_notifier *pn, int cpu)
+{
+	struct hvx_vcpu *vcpu = pn_to_vcpu(pn);
+
+	vcpu->cpu = cpu;
+	hvx_ops->vcpu_load(vcpu, cpu);
+}
+
+static void hvx_sched_out(struct preempt_notifier *pn, struct task_struct *next)
+{
+	struct hvx_vcpu *vcpu = pn_to_vcpu(pn);
+
+	hvx_ops->vcpu_put(vcpu);
+	vcpu->cpu = -1;
+}
+
+static struct preempt_ops hvx_preempt_ops = {
+	.sched_in	= hvx_sched_in,
+	.sched_out	= hvx_sched_out,
+};
+
+static void vcpu_load(struct hvx_vcpu *vcpu)
+{
+	int cpu = get_cpu();
+
+	preempt_notifier_register(&vcpu->pn);
+	vcpu->cpu = cpu;
+	hvx_ops->vcpu_load(vcpu, cpu);
+	put_cpu();
+}
+
+static void vcpu_put(struct hvx_vcpu *vcpu)
+{
+	preempt_disable();
+	hvx_ops->vcpu_put(vcpu);
+	vcpu->cpu = -1;
+	preempt_notifier_unregister(&vcpu->pn);
+	preempt_enable();
+}
+
+void hvx_vcpu_request(struct hvx_vcpu *vcpu, int req)
+{
+	set_bit(req, &vcpu->requests);
+}
+
+/* Power-on state: SDM Vol 3 Table 10-1 / APM Vol 2 14.1.3. */
+void hvx_vcpu_reset(struct hvx_vcpu *vcpu)
+{
+	memset(vcpu->regs, 0, sizeof(vcpu->regs));
+	/* EDX holds the processor signature after reset; KVM reports 0x600. */
+	vcpu->regs[HVX_RDX] = 0x600;
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = X86_EFLAGS_FIXED;
+	vcpu->apic_base = 0xfee00000ULL | MSR_IA32_APICBASE_ENABLE |
+			  (vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	vcpu->misc_enable = 0;
+	memset(&vcpu->pending, 0, sizeof(vcpu->pending));
+	hvx_fpu_reset(vcpu);
+	hvx_ops->vcpu_reset(vcpu);
+}
+
+void hvx_skip_insn(struct hvx_vcpu *vcpu, unsigned int len)
+{
+	u64 rip = vcpu->rip + len;
+	struct kvm_segment cs;
+
+	hvx_ops->get_segment(vcpu, &cs, HVX_SEG_CS);
+	/* Outside 64-bit mode the instruction pointer wraps at 32 bits. */
+	if (!(cs.l && (hvx_ops->get_efer(vcpu) & EFER_LMA)))
+		rip = (u32)rip;
+	vcpu->rip = rip;
+}
+
+/* ---- KVM_RUN ---------------------------------------------------------- */
+
+/* Whether the loop must give the thread back to userspace (NVMM's shape). */
+static bool vcpu_need_return(struct hvx_vcpu *vcpu)
+{
+	return signal_pending(current) || hvx_is_rebooting();
+}
+
+/*
+ * One guest entry. Preemption and interrupts go off only here, after any
+ * sleeping work (faults, copies) has been done by the exit handlers.
+ */
+static void vcpu_enter_guest(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
+{
+	exit->reason = HVX_EXIT_NONE;
+
+	preempt_disable();
+	hvx_fpu_load_guest(vcpu);
+	local_irq_disable();
+
+	/*
+	 * Publish IN_GUEST before reading requests: a remote CPU that sets a
+	 * request and then sees IN_GUEST sends an IPI, which either arrives
+	 * before entry (checked below via the pending request) or forces an
+	 * exit (pairs with the barrier in hvx_vm_request_all()).
+	 */
+	WRITE_ONCE(vcpu->mode, HVX_IN_GUEST);
+	smp_mb();
+
+	if (READ_ONCE(vcpu->requests) & ~BIT(HVX_REQ_TLB_FLUSH) ||
+	    need_resched() || signal_pending(current)) {
+		clear_bit(HVX_REQ_KICK, &vcpu->requests);
+		goto out;
+	}
+	if (test_and_clear_bit(HVX_REQ_TLB_FLUSH, &vcpu->requests))
+		hvx_ops->flush_tlb(vcpu);
+
+	hvx_ops->run(vcpu, exit);
+out:
+	WRITE_ONCE(vcpu->mode, HVX_OUTSIDE_GUEST);
+	local_irq_enable();
+	hvx_fpu_put_guest(vcpu);
+	preempt_enable();
+}
+
+static int vcpu_run(struct hvx_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct hvx_exit exit;
+	int r, idx;
+
+	idx = srcu_read_lock(&vcpu->vm->srcu);
+	/* Finish the I/O userspace just completed, as KVM does, even if
+	 * immediate_exit is set: that is how VMMs sync state before saving.
+	 */
+	r = hvx_complete_userspace_io(vcpu);
+	if (r < 0)
+		goto out;
+	if (READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = KVM_EXIT_INTR;
+		r = -EINTR;
+		goto out;
+	}
+
+	for (;;) {
+		if (vcpu_need_return(vcpu)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			r = -EINTR;
+			break;
+		}
+		srcu_read_unlock(&vcpu->vm->srcu, idx);
+		cond_resched();
+		vcpu_enter_guest(vcpu, &exit);
+		idx = srcu_read_lock(&vcpu->vm->srcu);
+
+		r = hvx_handle_exit(vcpu, &exit);
+		if (r <= 0)
+			break;
+	}
+out:
+	srcu_read_unlock(&vcpu->vm->srcu, idx);
+	return r;
+}
+
+/* ---- Register state ---------------------------------------------------- */
+
+static void vcpu_get_regs(struct hvx_vcpu *vcpu, struct kvm_regs *regs)
+{
+	const u64 *r = vcpu->regs;
+
+	regs->rax = r[HVX_RAX];
+	regs->rbx = r[HVX_RBX];
+	regs->rcx = r[HVX_RCX];
+	regs->rdx = r[HVX_RDX];
+	regs->rsi = r[HVX_RSI];
+	regs->rdi = r[HVX_RDI];
+	regs->rsp = r[HVX_RSP];
+	regs->rbp = r[HVX_RBP];
+	regs->r8 = r[HVX_R8];
+	regs->r9 = r[HVX_R9];
+	regs->r10 = r[HVX_R10];
+	regs->r11 = r[HVX_R11];
+	regs->r12 = r[HVX_R12];
+	regs->r13 = r[HVX_R13];
+	regs->r14 = r[HVX_R14];
+	regs->r15 = r[HVX_R15];
+	regs->rip = vcpu->rip;
+	regs->rflags = vcpu->rflags;
+}
+
+static void vcpu_set_regs(struct hvx_vcpu *vcpu, const struct kvm_regs *regs)
+{
+	u64 *r = vcpu->regs;
+
+	r[HVX_RAX] = regs->rax;
+	r[HVX_RBX] = regs->rbx;
+	r[HVX_RCX] = regs->rcx;
+	r[HVX_RDX] = regs->rdx;
+	r[HVX_RSI] = regs->rsi;
+	r[HVX_RDI] = regs->rdi;
+	r[HVX_RSP] = regs->rsp;
+	r[HVX_RBP] = regs->rbp;
+	r[HVX_R8] = regs->r8;
+	r[HVX_R9] = regs->r9;
+	r[HVX_R10] = regs->r10;
+	r[HVX_R11] = regs->r11;
+	r[HVX_R12] = regs->r12;
+	r[HVX_R13] = regs->r13;
+	r[HVX_R14] = regs->r14;
+	r[HVX_R15] = regs->r15;
+	vcpu->rip = regs->rip;
+	/* Bit 1 always reads as 1 (SDM Vol 1 3.4.3). */
+	vcpu->rflags = regs->rflags | X86_EFLAGS_FIXED;
+}
+
+/* CR4 bits a guest may hold: what this CPU implements, minus VMXE. */
+static u64 vcpu_cr4_valid_bits(void)
+{
+	u64 bits = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
+		   X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
+		   X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+
+	if (boot_cpu_has(X86_FEATURE_UMIP))
+		bits |= X86_CR4_UMIP;
+	if (boot_cpu_has(X86_FEATURE_FSGSBASE))
+		bits |= X86_CR4_FSGSBASE;
+	if (boot_cpu_has(X86_FEATURE_PCID))
+		bits |= X86_CR4_PCIDE;
+	if (boot_cpu_has(X86_FEATURE_XSAVE))
+		bits |= X86_CR4_OSXSAVE;
+	if (boot_cpu_has(X86_FEATURE_SMEP))
+		bits |= X86_CR4_SMEP;
+	if (boot_cpu_has(X86_FEATURE_SMAP))
+		bits |= X86_CR4_SMAP;
+	if (boot_cpu_has(X86_FEATURE_PKU))
+		bits |= X86_CR4_PKE;
+	return bits;
+}
+
+/*
+ * The consistency rules KVM_SET_SREGS enforces (KVM returns -EINVAL for
+ * the same inputs): SDM Vol 3 2.5 / 9.8.5, APM Vol 2 3.1 and 14.6.
+ */
+static bool vcpu_sregs_valid(const struct kvm_sregs *s)
+{
+	u64 efer_bits = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX;
+
+	if (s->cr0 >> 32 || s->cr4 & ~vcpu_cr4_valid_bits())
+		return false;
+	if ((s->cr0 & X86_CR0_PG) && !(s->cr0 & X86_CR0_PE))
+		return false;
+	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
+		return false;
+	if (s->efer & ~efer_bits)
+		return false;
+	if ((s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG)) {
+		if (!(s->cr4 & X86_CR4_PAE) || !(s->efer & EFER_LMA))
+			return false;
+		if (s->cr3 >> boot_cpu_data.x86_phys_bits)
+			return false;
+	} else if ((s->efer & EFER_LMA) || s->cs.l) {
+		return false;
+	}
+	return true;
+}
+
+static int vcpu_get_msrs(struct hvx_vcpu *vcpu, struct kvm_msrs __user *umsrs,
+			 bool set)
+{
+	struct kvm_msr_entry *entries;
+	struct kvm_msrs msrs;
+	unsigned int i;
+	int r;
+
+	if (copy_from_user(&msrs, umsrs, sizeof(msrs)))
+		return -EFAULT;
+	if (msrs.nmsrs >= HVX_MAX_IO_MSRS)
+		return -E2BIG;
+	entries = memdup_user(umsrs->entries, msrs.nmsrs * sizeof(*entries));
+	if (IS_ERR(entries))
+		return PTR_ERR(entries);
+	for (i = 0; i < msrs.nmsrs; i++) {
+		if (set) {
+			if (hvx_set_msr(vcpu, entries[i].index, entries[i].data, true))
+				break;
+		} else if (hvx_get_msr(vcpu, entries[i].index, &entries[i].data, true)) {
+			break;
+		}
+	}
+	r = i;
+	if (!set && copy_to_user(umsrs->entries, entries, i * sizeof(*entries)))
+		r = -EFAULT;
+	kfree(entries);
+	return r;
+}
+
+/* ---- The vCPU fd -------------------------------------------------------- */
+
+static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
+			      void __user *argp, unsigned long arg)
+{
+	union {
+		struct kvm_regs regs;
+		struct kvm_sregs sregs;
+		struct kvm_fpu fpu;
+	} *u;
+	long r;
+
+	switch (ioctl) {
+	case KVM_RUN:
+		if (arg)
+			return -EINVAL;
+		return vcpu_run(vcpu);
+	case KVM_SET_CPUID2:
+		return hvx_vcpu_set_cpuid2(vcpu, argp);
+	case KVM_GET_CPUID2:
+		return hvx_vcpu_get_cpuid2(vcpu, argp);
+	case KVM_GET_MSRS:
+		return vcpu_get_msrs(vcpu, argp, false);
+	case KVM_SET_MSRS:
+		return vcpu_get_msrs(vcpu, argp, true);
+	}
+
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u)
+		return -ENOMEM;
+	r = 0;
+	switch (ioctl) {
+	case KVM_GET_REGS:
+		vcpu_get_regs(vcpu, &u->regs);
+		if (copy_to_user(argp, &u->regs, sizeof(u->regs)))
+			r = -EFAULT;
+		break;
+	case KVM_SET_REGS:
+		if (copy_from_user(&u->regs, argp, sizeof(u->regs)))
+			r = -EFAULT;
+		else
+			vcpu_set_regs(vcpu, &u->regs);
+		break;
+	case KVM_GET_SREGS:
+		hvx_ops->get_sregs(vcpu, &u->sregs);
+		u->sregs.apic_base = vcpu->apic_base;
+		if (copy_to_user(argp, &u->sregs, sizeof(u->sregs)))
+			r = -EFAULT;
+		break;
+	case KVM_SET_SREGS:
+		if (copy_from_user(&u->sregs, argp, sizeof(u->sregs))) {
+			r = -EFAULT;
+			break;
+		}
+		if (!vcpu_sregs_valid(&u->sregs)) {
+			r = -EINVAL;
+			break;
+		}
+		hvx_ops->set_sregs(vcpu, &u->sregs);
+		vcpu->apic_base = u->sregs.apic_base;
+		/* New paging state: cached translations are stale. */
+		hvx_vcpu_request(vcpu, HVX_REQ_TLB_FLUSH);
+		break;
+	case KVM_GET_FPU:
+		hvx_fpu_get(vcpu, &u->fpu);
+		if (copy_to_user(argp, &u->fpu, sizeof(u->fpu)))
+			r = -EFAULT;
+		break;
+	case KVM_SET_FPU:
+		if (copy_from_user(&u->fpu, argp, sizeof(u->fpu)))
+			r = -EFAULT;
+		else
+			hvx_fpu_set(vcpu, &u->fpu);
+		break;
+	default:
+		/* KVM's x86 vCPU ioctl returns -EINVAL for what it does not know. */
+		r = -EINVAL;
+	}
+	kfree(u);
+	return r;
+}
+
+static long hvx_vcpu_ioctl(struct file *filp, unsigned int ioctl,
+			   unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = filp->private_data;
+	long r;
+
+	/* Guest memory is the creator's address space (as KVM: -EIO). */
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	vcpu_load(vcpu);
+	r = vcpu_ioctl_locked(vcpu, ioctl, (void __user *)arg, arg);
+	vcpu_put(vcpu);
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
+static vm_fault_t hvx_vcpu_fault(struct vm_fault *vmf)
+{
+	struct hvx_vcpu *vcpu = vmf->vma->vm_file->private_data;
+	void *addr;
+
+	if (vmf->pgoff == 0)
+		addr = vcpu->run;
+	else if (vmf->pgoff == HVX_PIO_PAGE_OFFSET)
+		addr = vcpu->pio_data;
+	else
+		return VM_FAULT_SIGBUS;
+	vmf->page = virt_to_page(addr);
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct hvx_vcpu_vm_ops = {
+	.fault = hvx_vcpu_fault,
+};
+
+static int hvx_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	vma->vm_ops = &hvx_vcpu_vm_ops;
+	return 0;
+}
+
+static int hvx_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct hvx_vcpu *vcpu = filp->private_data;
+
+	/* The vCPU itself lives as long as its VM. */
+	hvx_vm_put(vcpu->vm);
+	return 0;
+}
+
+static const struct file_operations hvx_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= hvx_vcpu_release,
+	.unlocked_ioctl	= hvx_vcpu_ioctl,
+	.compat_ioctl	= hvx_vcpu_ioctl,
+	.mmap		= hvx_vcpu_mmap,
+	.llseek		= noop_llseek,
+};
+
+static void vcpu_free(struct hvx_vcpu *vcpu)
+{
+	struct hvx_vm *vm = vcpu->vm;
+
+	if (vcpu->arch)
+		hvx_ops->vcpu_free(vcpu);
+	hvx_fpu_free(vcpu);
+	hvx_free_page(vm, vcpu->pio_data);
+	hvx_free_page(vm, vcpu->run);
+	kvfree(vcpu->cpuid);
+	kfree(vcpu);
+}
+
+/*
+ * Create vCPU @id (validated by the caller, who holds vm->lock) and return
+ * its fd.
+ */
+int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
+{
+	struct hvx_vcpu *vcpu;
+	int r, index = atomic_read(&vm->online_vcpus);
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->index = index;
+	vcpu->cpu = -1;
+	mutex_init(&vcpu->mutex);
+	preempt_notifier_init(&vcpu->pn, &hvx_preempt_ops);
+
+	r = -ENOMEM;
+	vcpu->run = hvx_alloc_page(vm);
+	vcpu->pio_data = hvx_alloc_page(vm);
+	if (!vcpu->run || !vcpu->pio_data)
+		goto err;
+	r = hvx_fpu_alloc(vcpu);
+	if (r)
+		goto err;
+	r = hvx_ops->vcpu_create(vcpu);
+	if (r)
+		goto err;
+	/* Guest TSC starts near zero, as on KVM. */
+	vcpu->tsc_offset = -rdtsc();
+	hvx_vcpu_reset(vcpu);
+
+	hvx_vm_get(vm);
+	r = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu,
+			     O_RDWR | O_CLOEXEC);
+	if (r < 0) {
+		hvx_vm_put(vm);
+		goto err;
+	}
+	vm->vcpus[index] = vcpu;
+	/* Readers iterate up to online_vcpus: publish the pointer first. */
+	smp_wmb();
+	atomic_inc(&vm->online_vcpus);
+	return r;
+err:
+	vcpu_free(vcpu);
+	return r;
+}
+
+/* Called once the VM's last reference is gone. */
+void hvx_vcpu_destroy(struct hvx_vcpu *vcpu)
+{
+	vcpu_free(vcpu);
+}
