@@ -36,6 +36,9 @@ struct hvx_mmu {
 	unsigned long invalidate_seq;	/* bumped at each invalidate_range_end */
 	long invalidate_in_progress;	/* open invalidate_range_start count */
 	u64 inv_start, inv_end;		/* hva range of the open invalidations */
+	u64 leaf_write_mask;		/* bits make_leaf() adds for writable */
+	int slots_updating;		/* open hvx_mmu_slots_update_begin()s */
+	bool dying;			/* hvx_mmu_destroy() runs: no flushes */
 };
 
 /* What hvx_mmu_page_fault() decided. */
@@ -60,5 +63,20 @@ enum hvx_fault_result hvx_mmu_page_fault(struct hvx_vcpu *vcpu, u64 gpa,
  * Used when a memslot is deleted or moved.
  */
 void hvx_mmu_zap_gfn_range(struct hvx_vm *vm, u64 gfn_start, u64 gfn_end);
+/*
+ * Bracket a memslot DELETE or MOVE (vm->lock held, vm->srcu not held):
+ *
+ *	hvx_mmu_slots_update_begin(vm);
+ *	rcu_assign_pointer(vm->memslots, new);
+ *	synchronize_srcu(&vm->srcu);
+ *	hvx_mmu_zap_gfn_range(vm, old->base_gfn, old->base_gfn + old->npages);
+ *	hvx_mmu_slots_update_end(vm);
+ *
+ * In between, the notifier may find the new array, which no longer maps
+ * the old slot's hvas to its gfns; it then zaps every translation instead,
+ * so that no host page is freed while the guest can still reach it.
+ */
+void hvx_mmu_slots_update_begin(struct hvx_vm *vm);
+void hvx_mmu_slots_update_end(struct hvx_vm *vm);
 
 #endif /* HVX_MMU_H */

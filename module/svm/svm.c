@@ -268,7 +268,6 @@ static void svm_run(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
 	vmcb->control.tsc_offset = vcpu->tsc_offset;
-	vmcb->control.nested_cr3 = vcpu->vm->mmu.root_pa;
 
 	svm_clgi();
 	local_irq_enable();

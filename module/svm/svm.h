@@ -6,6 +6,7 @@
 #include <asm/svm.h>
 
 #include "hvx.h"
+#include "svm_npt.h"
 
 /* Per physical CPU. */
 struct hvx_svm_cpu {
@@ -56,8 +57,5 @@ void svm_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
 
 /* svm_exit.c */
 void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
-
-/* svm_npt.c */
-extern const struct hvx_pte_fmt svm_npt_fmt;
 
 #endif /* HVX_SVM_H */

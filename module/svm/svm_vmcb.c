@@ -49,7 +49,7 @@ void svm_vmcb_reset(struct hvx_vcpu *vcpu)
 	c->msrpm_base_pa = svm_msrpm_pa;
 	c->int_ctl = V_INTR_MASKING_MASK;
 	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
-	c->nested_cr3 = vcpu->vm->mmu.root_pa;
+	c->nested_cr3 = svm_npt_ncr3(vcpu->vm->mmu.root_pa);
 
 	seg_init(&s->cs, 0xf000, 0xffff0000, SVM_SELECTOR_P_MASK |
 		 SVM_SELECTOR_S_MASK | SVM_SELECTOR_CODE_MASK | 0x3);
