@@ -13,6 +13,7 @@
 #else
 #include <stdint.h>
 #include <stdbool.h>
+#include <errno.h>
 typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
@@ -44,8 +45,8 @@ struct hvx_mmio_insn {
 	bool write;		/* memory is the destination */
 	enum hvx_mmio_src src;
 	u8 reg;			/* GPR index (HVX_RAX...) of the register operand */
-	bool high_byte;		/* reg is AH/CH/DH/BH (no REX, 8-bit) */
-	u8 dst_size;		/* loads: register bytes written (MOVZX/MOVSX) */
+	bool high_byte;		/* AH/CH/DH/BH (no REX, 8-bit): reg is RAX..RBX */
+	u8 dst_size;		/* loads: register bytes written (MOVZX/MOVSX); 0 for stores */
 	bool sign_extend;	/* loads: MOVSX/MOVSXD */
 	u64 imm;		/* HVX_SRC_IMM: already sign-extended to size */
 	u8 seg;			/* effective segment, HVX_SEG_* */
@@ -83,7 +84,15 @@ struct hvx_paging {
 	u64 cr3;
 	u64 cr4;
 	u64 efer;
+	u8 phys_bits;		/* guest MAXPHYADDR for reserved-bit checks; 0: 52 */
 };
+
+/* #PF error code bits (SDM Vol 3 4.7). */
+#define HVX_PFERR_PRESENT	0x01u	/* protection (or reserved-bit) fault */
+#define HVX_PFERR_WRITE		0x02u
+#define HVX_PFERR_USER		0x04u
+#define HVX_PFERR_RSVD		0x08u
+#define HVX_PFERR_FETCH		0x10u
 
 #define HVX_WALK_WRITE	1u
 #define HVX_WALK_USER	2u
@@ -94,7 +103,9 @@ struct hvx_paging {
  * 4-level paging with 4K/2M/4M/1G pages and checks present/write/user/NX
  * per @access. Returns 0 with *gpa set, -EFAULT on a page fault (the
  * would-be #PF error code in *pf_error), or -EIO if a table could not be
- * read.
+ * read. Also handles 5-level paging (CR4.LA57) and SMEP; returns -EINVAL
+ * for a non-canonical @gva (a #GP, not a #PF). Accessed/dirty bits are
+ * never written.
  */
 int hvx_walk_gva(const struct hvx_paging *pg, u64 gva, unsigned int access,
 		 hvx_read_phys_fn read, void *ctx, u64 *gpa, u32 *pf_error);

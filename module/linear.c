@@ -5,6 +5,7 @@
  */
 #include <linux/mm.h>
 #include <asm/msr-index.h>
+#include <asm/processor.h>
 
 #include "hvx.h"
 #include "backend.h"
@@ -48,6 +49,7 @@ int hvx_gva_to_gpa(struct hvx_vcpu *vcpu, u64 gva, unsigned int access,
 		.cr3 = hvx_ops->get_cr(vcpu, 3),
 		.cr4 = hvx_ops->get_cr(vcpu, 4),
 		.efer = hvx_ops->get_efer(vcpu),
+		.phys_bits = boot_cpu_data.x86_phys_bits,
 	};
 	u32 pf_error;
 
