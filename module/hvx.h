@@ -123,6 +123,11 @@ struct hvx_vcpu {
 
 	struct kvm_cpuid_entry2 *cpuid;
 	int cpuid_nent;
+	/*
+	 * Set by vcpu.c before the first guest entry; from then on
+	 * KVM_SET_CPUID2 only accepts the table already set, as in KVM.
+	 */
+	bool has_run;
 
 	u64 tsc_offset;			/* guest TSC = host TSC + offset */
 	u64 apic_base;

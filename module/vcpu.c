@@ -163,12 +163,14 @@ static int vcpu_run(struct hvx_vcpu *vcpu)
 	r = hvx_complete_userspace_io(vcpu);
 	if (r < 0)
 		goto out;
+	/* Like KVM, leave exit_reason as the last exit set it. */
 	if (READ_ONCE(run->immediate_exit)) {
-		run->exit_reason = KVM_EXIT_INTR;
 		r = -EINTR;
 		goto out;
 	}
 
+	/* From here on the CPUID table is frozen (KVM_SET_CPUID2 rules). */
+	vcpu->has_run = true;
 	for (;;) {
 		if (vcpu_need_return(vcpu)) {
 			run->exit_reason = KVM_EXIT_INTR;

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * System ioctls on /dev/hvx and KVM_CHECK_EXTENSION.
+ *
+ * Errors follow KVM's kvm_dev_ioctl() and the x86 kvm_arch_dev_ioctl():
+ * an ioctl hvx does not know is -EINVAL on this fd (-ENOTTY on a VM fd).
+ */
+#define pr_fmt(fmt) "hvx: " fmt
+
+#include <linux/cpumask.h>
+#include <linux/fs.h>
+#include <linux/kvm.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+
+#include "hvx.h"
+#include "memslot.h"
+
+/*
+ * Only what hvx implements today; everything else is 0, which KVM clients
+ * read as "not supported". @vm is NULL on the system fd; no answer depends
+ * on the VM yet.
+ */
+int hvx_check_extension(struct hvx_vm *vm, long ext)
+{
+	switch (ext) {
+	/* KVM_SET_USER_MEMORY_REGION. */
+	case KVM_CAP_USER_MEMORY:
+	/* A slot is deleted by setting it with memory_size 0. */
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	/* Adjacent slots may abut; KVM has always answered 1. */
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	/* KVM_EXIT_INTERNAL_ERROR carries ndata/data (hvx_internal_error()). */
+	case KVM_CAP_INTERNAL_ERROR_DATA:
+	/* KVM_CHECK_EXTENSION also works on the VM fd. */
+	case KVM_CAP_CHECK_EXTENSION_VM:
+	/* KVM_GET_SUPPORTED_CPUID, KVM_{SET,GET}_CPUID2. */
+	case KVM_CAP_EXT_CPUID:
+	/* Second-level tables follow the host mm through an mmu notifier. */
+	case KVM_CAP_SYNC_MMU:
+	/* KVM_MEM_READONLY: guest writes to such slots exit as MMIO. */
+	case KVM_CAP_READONLY_MEM:
+	/* kvm_run->immediate_exit is honoured by KVM_RUN. */
+	case KVM_CAP_IMMEDIATE_EXIT:
+		return 1;
+	case KVM_CAP_NR_MEMSLOTS:
+		return HVX_USER_MEM_SLOTS;
+	/* Recommended vCPU count: as KVM x86, no more than the online CPUs. */
+	case KVM_CAP_NR_VCPUS:
+		return min_t(unsigned int, num_online_cpus(), HVX_MAX_VCPUS);
+	case KVM_CAP_MAX_VCPUS:
+		return HVX_MAX_VCPUS;
+	/* KVM_CREATE_VCPU takes ids below this value. */
+	case KVM_CAP_MAX_VCPU_ID:
+		return HVX_MAX_VCPU_ID;
+	/*
+	 * Deliberately 0, among others: KVM_CAP_COALESCED_MMIO (no ring, so
+	 * the vCPU mapping is only the run and PIO pages),
+	 * KVM_CAP_SET_TSS_ADDR, KVM_CAP_GET_MSR_FEATURES, KVM_CAP_IRQCHIP
+	 * (no in-kernel APIC), KVM_CAP_MULTI_ADDRESS_SPACE (one address
+	 * space: KVM answers 0 then too), KVM_CAP_ENABLE_CAP_VM (no VM
+	 * capability can be enabled).
+	 */
+	default:
+		return 0;
+	}
+}
+
+long hvx_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (ioctl) {
+	case KVM_GET_API_VERSION:
+		if (arg)
+			return -EINVAL;
+		return HVX_API_VERSION;
+	case KVM_CREATE_VM:
+		/* The argument is the machine type; hvx_create_vm() checks it. */
+		return hvx_create_vm(arg);
+	case KVM_CHECK_EXTENSION:
+		return hvx_check_extension(NULL, arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		if (arg)
+			return -EINVAL;
+		return HVX_VCPU_MMAP_PAGES * PAGE_SIZE;
+	case KVM_GET_SUPPORTED_CPUID:
+		return hvx_get_supported_cpuid(argp);
+	case KVM_GET_MSR_INDEX_LIST:
+		return hvx_get_msr_index_list(argp);
+#ifdef KVM_TRACE_ENABLE
+	/* Long-removed tracing ioctls: KVM still answers -EOPNOTSUPP. */
+	case KVM_TRACE_ENABLE:
+	case KVM_TRACE_PAUSE:
+	case KVM_TRACE_DISABLE:
+		return -EOPNOTSUPP;
+#endif
+	default:
+		return -EINVAL;
+	}
+}
