@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make            hvx.ko, userspace tools and selftests
+# make run        boot a Linux guest under hvx in the rig
 # make check      every test: unit tests here, selftests in the emulated rig
 # make bench      benchmarks in the rig (hvx/KVM ratios)
 # make lint       sparse + checkpatch --strict
@@ -13,7 +14,7 @@ KDIR ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build),\
 
 CC ?= gcc
 
-.PHONY: all module userspace selftests unit check bench lint clean deps
+.PHONY: all module userspace selftests unit check bench lint clean deps run
 
 all: module userspace selftests
 
@@ -34,6 +35,10 @@ deps:
 
 check:
 	scripts/rig/check.sh
+
+# The main job: boot a Linux guest under hvx in the rig (issue: hvx-run).
+run:
+	scripts/rig/check.sh --run-linux
 
 bench:
 	scripts/rig/check.sh --bench

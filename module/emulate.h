@@ -11,14 +11,7 @@
 #ifdef __KERNEL__
 #include <linux/types.h>
 #else
-#include <stdint.h>
-#include <stdbool.h>
-#include <errno.h>
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-typedef int64_t s64;
+#include "unit_types.h"	/* selftests/unit: the kernel's integer types */
 #endif
 
 #include "regs.h"

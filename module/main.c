@@ -3,8 +3,8 @@
  * hvx module entry: the /dev/hvx misc device, backend selection and the
  * per-CPU enabling of hardware virtualization.
  *
- * Virtualization is switched on on every online CPU when the first VM is
- * created and off again when the last one goes, so that hvx holds
+ * Every online CPU gets virtualization switched on when the first VM is
+ * created, and off again when the last one goes, so that hvx holds
  * EFER.SVME / VMXON only while it has a guest. CPUs that come online in
  * between are enabled by the cpuhp callback; reboot turns everything off.
  */

@@ -125,13 +125,13 @@ static void vcpu_enter_guest(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	hvx_fpu_load_guest(vcpu);
 	local_irq_disable();
 
+	WRITE_ONCE(vcpu->mode, HVX_IN_GUEST);
 	/*
 	 * Publish IN_GUEST before reading requests: a remote CPU that sets a
 	 * request and then sees IN_GUEST sends an IPI, which either arrives
 	 * before entry (checked below via the pending request) or forces an
 	 * exit (pairs with the barrier in hvx_vm_request_all()).
 	 */
-	WRITE_ONCE(vcpu->mode, HVX_IN_GUEST);
 	smp_mb();
 
 	if (READ_ONCE(vcpu->requests) & ~BIT(HVX_REQ_TLB_FLUSH) ||

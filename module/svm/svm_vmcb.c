@@ -51,15 +51,16 @@ void svm_vmcb_reset(struct hvx_vcpu *vcpu)
 	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 	c->nested_cr3 = svm_npt_ncr3(vcpu->vm->mmu.root_pa);
 
+	/* Execute/read code, read/write data, busy 16-bit TSS: KVM's choice. */
 	seg_init(&s->cs, 0xf000, 0xffff0000, SVM_SELECTOR_P_MASK |
-		 SVM_SELECTOR_S_MASK | SVM_SELECTOR_CODE_MASK | 0x3);
+		 SVM_SELECTOR_S_MASK | SVM_SELECTOR_CODE_MASK | SVM_SELECTOR_READ_MASK);
 	seg_init(&s->ds, 0, 0, data);
 	seg_init(&s->es, 0, 0, data);
 	seg_init(&s->fs, 0, 0, data);
 	seg_init(&s->gs, 0, 0, data);
 	seg_init(&s->ss, 0, 0, data);
 	seg_init(&s->ldtr, 0, 0, SVM_SELECTOR_P_MASK | 0x2);
-	seg_init(&s->tr, 0, 0, SVM_SELECTOR_P_MASK | 0xb);
+	seg_init(&s->tr, 0, 0, SVM_SELECTOR_P_MASK | 0x3);
 	s->gdtr.limit = 0xffff;
 	s->idtr.limit = 0xffff;
 	s->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;

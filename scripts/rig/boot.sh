@@ -1,0 +1,94 @@
+#!/bin/bash
+# Boot the rig's emulated machine once and guard it.
+#
+# Usage: scripts/rig/boot.sh [-v] INITRD SERIAL_LOG
+#   -v  echo the guest's serial console live (else: one line per test)
+#
+# The serial console goes to SERIAL_LOG (raw, lines end in \r\n). When the
+# boot is over, SERIAL_LOG.end holds one line: "REASON SECONDS", REASON one
+# of
+#   exit     QEMU exited on its own (guest powered off, or panicked: the
+#            guest runs with panic=-1 and QEMU with -no-reboot)
+#   silence  no serial output for RIG_SILENCE_TIMEOUT s: the guest froze
+#   timeout  the boot ran longer than RIG_BOOT_TIMEOUT s
+#   lockup   the guest kernel reported a soft lockup / RCU stall
+# In every case but "exit" this script killed QEMU.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+verbose=0
+if [ "${1:-}" = -v ]; then
+	verbose=1
+	shift
+fi
+initrd=$1
+serial=$2
+
+# Why each option: PVH entry of the uncompressed vmlinux (fast boot);
+# single-threaded TCG (multi-threaded TCG froze the machine in long nested
+# runs); EPYC has SVM with NPT; tsc=reliable keeps guest time sane under TCG
+# (hpet drifted); quiet keeps kernel chatter off the console the tests print
+# to (errors still come through); panic=-1 + -no-reboot turn a panic into a
+# QEMU exit instead of a hang.
+tcg=single
+[ "$RIG_SMP" -gt 1 ] && tcg=multi  # single + -smp 2 hung 2-vCPU nested guests
+qemu=(qemu-system-x86_64 -accel "tcg,thread=$tcg" -cpu "$RIG_QEMU_CPU"
+      -m "$RIG_QEMU_MEM" -smp "$RIG_SMP" -nographic -no-reboot
+      -kernel "$RIG_VMLINUX" -initrd "$initrd"
+      -append "console=ttyS0 panic=-1 tsc=reliable quiet $RIG_KERNEL_EXTRA")
+# shellcheck disable=SC2206  # a list of words on purpose
+qemu+=($RIG_QEMU_EXTRA)
+
+: >"$serial"
+start=$SECONDS
+"${qemu[@]}" </dev/null >"$serial" 2>"$serial.qemu-stderr" &
+qpid=$!
+# Never leave an emulator behind (Ctrl-C, set -e exit): kill only ours.
+trap 'kill "$qpid" 2>/dev/null || true' EXIT
+
+# Poll the log: report progress, watch for silence and lockups.
+lines_seen=0 last_size=0 last_change=$SECONDS lockup_at=
+reason="exit"
+while kill -0 "$qpid" 2>/dev/null; do
+	sleep 0.5
+	size=$(stat -c %s "$serial")
+	if [ "$size" != "$last_size" ]; then
+		last_size=$size
+		last_change=$SECONDS
+		total=$(wc -l <"$serial")
+		if [ "$total" -gt "$lines_seen" ]; then
+			new=$(sed -n "$((lines_seen + 1)),${total}p" "$serial" | tr -d '\r')
+			lines_seen=$total
+			if [ "$verbose" = 1 ]; then
+				printf '%s\n' "$new" >&2
+			else
+				# One progress line per finished test, plus trouble.
+				printf '%s\n' "$new" | awk '
+					/@@@ END / { sub(/.*@@@ END /, ""); cs = $4; sub(/^cs=/, "", cs)
+						     printf "rig:   %s/%s %s (%.2f s)%s\n", $1, $2, $3, cs / 100, ($5 ? " " $5 : ""); next }
+					/@@@ (STUCK|NOTRUN)/ { sub(/.*@@@ /, ""); print "rig:   " $0; next }
+					/@@@ INSMOD .* rc=[1-9]/ { sub(/.*@@@ /, ""); print "rig:   " $0 }
+					/Kernel panic|BUG:|Oops/ { print "rig:   guest: " $0 }' >&2
+			fi
+			if [ -z "$lockup_at" ] &&
+			   grep -qE 'soft lockup|detected stalls? on CPU|self-detected stall' <<<"$new"; then
+				# Give the kernel time to print its traces, then stop.
+				lockup_at=$SECONDS
+			fi
+		fi
+	fi
+	if [ -n "$lockup_at" ] && [ $((SECONDS - lockup_at)) -ge 30 ]; then
+		reason=lockup
+	elif [ $((SECONDS - last_change)) -ge "$RIG_SILENCE_TIMEOUT" ]; then
+		reason=silence
+	elif [ $((SECONDS - start)) -ge "$RIG_BOOT_TIMEOUT" ]; then
+		reason=timeout
+	else
+		continue
+	fi
+	kill "$qpid" 2>/dev/null || true
+	break
+done
+wait "$qpid" 2>/dev/null || true
+trap - EXIT
+echo "$reason $((SECONDS - start))" >"$serial.end"

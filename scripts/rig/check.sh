@@ -1,0 +1,409 @@
+#!/bin/bash
+# make check / make bench: build hvx, run the host-side unit tests, then boot
+# an emulated AMD machine (QEMU TCG, SVM + NPT) whose kernel runs every
+# selftest binary against the reference /dev/kvm and then against /dev/hvx.
+# Ends with the line "N passed, N failed, N skipped"; exits 0 iff nothing
+# failed and the guest's kernel log is clean.
+#
+# The host has no usable virtualization and cannot load modules, so hvx is
+# only ever loaded inside the emulated machine. See shared/rig-notes.md for
+# the measurements behind the QEMU settings.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+usage() {
+	cat <<EOF
+Usage: scripts/rig/check.sh [OPTION]...
+
+Modes (default: the full suite, what make check runs):
+  --bench             run /hvx-bench in the guest (kvm-amd and hvx loaded)
+  --shell-cmd 'CMD'   run CMD with sh in the guest after the modules load,
+                      print its output, exit with its status
+  --run-linux         boot a Linux guest under hvx (not implemented yet)
+
+Suite options:
+  --only NAME[,NAME]  run only these selftest binaries (basenames, also
+                      binaries in selftests/bin/system/)
+  --dev kvm|hvx|system  run only this phase (the modules of earlier phases
+                      are still loaded, as in a full run)
+  --no-unit           skip the host-side unit tests (implied by --only/--dev)
+
+Common options:
+  --no-build          use the existing hvx.ko and binaries, do not run make
+  --smp N             guest CPUs (default $RIG_SMP; >1 switches QEMU to
+                      multi-threaded TCG, which can freeze in long runs)
+  -v, --verbose       show the guest's serial console live
+  -h, --help          this text
+
+Environment: HVX_RIG_ALLOW_NO_MODULE=1 lets the suite run without hvx.ko
+(a failed module build is then a warning and the hvx phases are skipped).
+Tunables (timeouts, QEMU settings): scripts/rig/config.sh.
+Artifacts (serial logs, dmesg, build logs): build/rig/.
+EOF
+}
+
+mode=suite only='' dev='' shell_cmd='' verbose=0 do_build=1 do_unit=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--bench) mode=bench ;;
+	--run-linux) mode=run-linux ;;
+	--shell-cmd) mode=shell; shell_cmd=${2?--shell-cmd needs a command}; shift ;;
+	--only) only=${2?--only needs a list}; shift ;;
+	--only=*) only=${1#*=} ;;
+	--dev) dev=${2?--dev needs kvm, hvx or system}; shift ;;
+	--dev=*) dev=${1#*=} ;;
+	--smp) RIG_SMP=${2?--smp needs a number}; shift ;;
+	--no-build) do_build=0 ;;
+	--no-unit) do_unit=0 ;;
+	-v|--verbose) verbose=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+case $dev in ''|kvm|hvx|system) ;; *) die "--dev must be kvm, hvx or system" ;; esac
+[ -n "$only$dev" ] && do_unit=0
+export RIG_SMP
+
+if [ "$mode" = run-linux ]; then
+	echo "make run: booting a Linux guest under hvx (userspace/hvx-run) is not implemented yet."
+	exit 1
+fi
+
+mkdir -p "$RIG_OUT"
+# Several engineers share this tree: one rig run (and module build) at a time.
+exec 9>"$RIG_OUT/.lock"
+if ! flock -n 9; then
+	log "another rig run holds $RIG_OUT/.lock; waiting"
+	flock 9
+fi
+t_start=$SECONDS
+
+# ---- results ---------------------------------------------------------------
+PASS=0 FAIL=0 SKIP=0
+# Every counted "not ok" line also goes here, for the recap at the end.
+FAILURES=$RIG_OUT/failures
+: >"$FAILURES"
+fail() {  # NAME TEXT: one failure that is not a TAP result of a binary
+	FAIL=$((FAIL + 1))
+	echo "not ok $1: $2" | tee -a "$FAILURES"
+}
+# Run parse.awk over FILE with the output of the current boot/unit run.
+parse() {  # FILE RESULTS-FILE AWK-VARS...
+	local in=$1 out=$2
+	shift 2
+	awk "$@" -v timeout="$RIG_TEST_TIMEOUT" -f "$RIG_SRC/parse.awk" "$in" |
+		tee "$out"
+	grep '^not ok' "$out" >>"$FAILURES" || true
+}
+
+# ---- 1. packages and the guest kernel --------------------------------------
+"$RIG_SRC/deps.sh"
+
+# ---- 2. build --------------------------------------------------------------
+hvx_ko=
+build() {  # NAME: make NAME, quietly unless it fails
+	local name=$1 logf=$RIG_OUT/build-$1.log
+	log "build: $name"
+	if make -C "$ROOT" -j"$(nproc)" KDIR="$RIG_KDIR" "$name" >"$logf" 2>&1; then
+		return 0
+	fi
+	echo "--- make $name failed (full log: ${logf#"$ROOT"/}) ---"
+	tail -n 60 "$logf"
+	return 1
+}
+if [ "$do_build" = 1 ]; then
+	if build module; then
+		hvx_ko=$ROOT/hvx.ko
+	elif [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" = 1 ]; then
+		warn "hvx.ko did not build; HVX_RIG_ALLOW_NO_MODULE=1: hvx phases skipped"
+	else
+		fail build "module (hvx.ko) does not build"
+	fi
+	for sub in selftests userspace; do  # userspace links the selftests library
+		if [ -f "$ROOT/$sub/Makefile" ]; then
+			build "$sub" || fail build "$sub does not build"
+		else
+			log "build: $sub/Makefile does not exist yet; skipping"
+		fi
+	done
+else
+	[ -f "$ROOT/hvx.ko" ] && hvx_ko=$ROOT/hvx.ko
+fi
+if [ -z "$hvx_ko" ] && [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" != 1 ] &&
+   [ "$do_build" = 0 ]; then
+	fail build "no hvx.ko (run without --no-build, or set HVX_RIG_ALLOW_NO_MODULE=1)"
+fi
+bench_bin=
+[ -x "$ROOT/userspace/hvx-bench" ] && bench_bin=$ROOT/userspace/hvx-bench
+
+# ---- 3. host-side unit tests -----------------------------------------------
+accumulate() {  # SUMMARY-FILE: add its COUNT line to the totals
+	local p f s
+	read -r p f s < <(awk '$1 == "COUNT" { print $2, $3, $4 }' "$1")
+	PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
+}
+if [ "$mode" = suite ] && [ "$do_unit" = 1 ]; then
+	if [ -f "$ROOT/selftests/unit/Makefile" ]; then
+		log "unit tests: make -C selftests/unit run"
+		ulog=$RIG_OUT/unit.log
+		urc=0
+		make -C "$ROOT/selftests/unit" run >"$ulog" 2>&1 </dev/null || urc=$?
+		parse "$ulog" "$RIG_OUT/unit.results" -v unit=unit \
+		      -v unit_rc="$urc" -v summary="$RIG_OUT/unit.sum"
+		accumulate "$RIG_OUT/unit.sum"
+	else
+		log "unit tests: selftests/unit/Makefile does not exist yet; skipping"
+	fi
+fi
+
+# ---- 4. what runs in the guest ---------------------------------------------
+# Executables only, sorted the same way in every run.
+list_bins() {
+	local f
+	[ -d "$1" ] || return 0
+	for f in "$1"/*; do
+		[ -f "$f" ] && [ -x "$f" ] && echo "${f##*/}"
+	done | LC_ALL=C sort
+}
+mapfile -t bins < <(list_bins "$ROOT/selftests/bin")
+mapfile -t sysbins < <(list_bins "$ROOT/selftests/bin/system")
+if [ -n "$only" ]; then
+	declare -A wanted=()
+	for n in ${only//,/ }; do wanted[$n]=1; done
+	filter() { local b; for b in "$@"; do [ -n "${wanted[$b]:-}" ] && echo "$b"; done; true; }
+	mapfile -t bins < <(filter "${bins[@]}")
+	mapfile -t sysbins < <(filter "${sysbins[@]}")
+	for n in "${!wanted[@]}"; do
+		printf '%s\n' "${bins[@]}" "${sysbins[@]}" | grep -qxF "$n" ||
+			die "--only: no selftest binary named '$n' in selftests/bin"
+	done
+fi
+
+plan=()   # lines "PHASE DEVICE GUEST-PATH"
+if [ "$mode" = suite ]; then
+	[ ${#bins[@]} -gt 0 ] || [ ${#sysbins[@]} -gt 0 ] ||
+		log "no selftest binaries in selftests/bin: booting only to check module load/unload and dmesg"
+	if [ -z "$dev" ] || [ "$dev" = kvm ]; then
+		for b in "${bins[@]}"; do plan+=("kvm /dev/kvm /selftests/bin/$b"); done
+	fi
+	if [ -z "$hvx_ko" ]; then
+		[ "$dev" = kvm ] || log "no hvx.ko: skipping the hvx and system phases"
+	else
+		if [ -z "$dev" ] || [ "$dev" = hvx ]; then
+			for b in "${bins[@]}"; do plan+=("hvx /dev/hvx /selftests/bin/$b"); done
+		fi
+		if [ -z "$dev" ] || [ "$dev" = system ]; then
+			for b in "${sysbins[@]}"; do plan+=("system - /selftests/bin/system/$b"); done
+		fi
+	fi
+fi
+
+# ---- 5. the base initramfs -------------------------------------------------
+log "initramfs"
+"$RIG_SRC/initramfs.sh" "$RIG_OUT/base.cpio" "$hvx_ko" "$bench_bin"
+rm -rf "$RIG_OUT"/boot-*
+
+# The kernel's log must stay clean: these mean a kernel bug or a leak.
+DMESG_BAD='Oops|WARNING:|BUG:|general protection fault|lockdep|possible circular locking|INFO: task .* blocked|hvx: .*leaked|Kernel panic|Call Trace'
+# ...except these lines, which every boot of the rig prints:
+# - the EPYC model has SRSO but QEMU offers no microcode fix for it.
+DMESG_BENIGN='Speculative Return Stack Overflow: WARNING: See '
+
+# Boot once with the given per-boot settings. Sets: bdir (artifacts of this
+# boot: serial.log, serial.txt, summary, dmesg, console) and end_reason.
+boot_no=0
+boot_guest() {  # MODE PLAN-LINE...
+	local bmode=$1
+	shift
+	boot_no=$((boot_no + 1))
+	bdir=$RIG_OUT/boot-$boot_no
+	mkdir -p "$bdir/cpio/rig"
+	{
+		echo "RIG_MODE=$bmode"
+		echo "RIG_TEST_TIMEOUT=$RIG_TEST_TIMEOUT"
+		echo "RIG_BENCH_TIMEOUT=$RIG_BENCH_TIMEOUT"
+	} >"$bdir/cpio/rig/conf"
+	if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi >"$bdir/cpio/rig/plan"
+	printf '%s\n' "$shell_cmd" >"$bdir/cpio/rig/shell-cmd"
+	(cd "$bdir/cpio" && find . | cpio -o -H newc -R 0:0 --quiet) >"$bdir/conf.cpio"
+	cat "$RIG_OUT/base.cpio" "$bdir/conf.cpio" >"$bdir/initrd"
+
+	log "boot $boot_no: $# step(s) planned"
+	local v=()
+	[ "$verbose" = 1 ] && v=(-v)
+	"$RIG_SRC/boot.sh" "${v[@]}" "$bdir/initrd" "$bdir/serial.log"
+	rm -f "$bdir/initrd"
+	read -r end_reason end_secs <"$bdir/serial.log.end"
+	log "boot $boot_no: ended ($end_reason) after ${end_secs} s"
+	# Strip \r; put every marker at the start of its own line.
+	# Drop SeaBIOS' terminal escapes too.
+	tr -d '\r' <"$bdir/serial.log" |
+		sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g' \
+		    -e 's/\(.\)@@@ /\1\n@@@ /g' >"$bdir/serial.txt"
+	: >"$bdir/dmesg"
+	: >"$bdir/console"
+}
+
+# Kernel-log problems of the current boot count as one failure.
+check_dmesg() {
+	local hits
+	hits=$(cat "$bdir/dmesg" "$bdir/console" | grep -vE "$DMESG_BENIGN" |
+	       grep -E "$DMESG_BAD" | sort -u) || true
+	if [ -n "$hits" ]; then
+		fail "dmesg" "guest kernel log of boot $boot_no has problems:"
+		# shellcheck disable=SC2001
+		sed 's/^/    | /' <<<"$hits"
+	fi
+}
+
+describe_end() {
+	case $1 in
+	silence) echo "the guest went silent for $RIG_SILENCE_TIMEOUT s (frozen)" ;;
+	timeout) echo "the boot hit the $RIG_BOOT_TIMEOUT s limit" ;;
+	lockup)  echo "the guest kernel reported a soft lockup / RCU stall" ;;
+	exit)    echo "the guest died (panic or reset)" ;;
+	esac
+}
+
+# Print a block of the serial log between BEGIN and END markers (bench and
+# shell modes: free-form output, no TAP).
+print_step_output() {
+	# (/init adds a newline before END in case the output lacked one.)
+	awk '/^@@@ BEGIN / { on = 1; blank = 0; next }
+	     /^@@@ END / { on = 0; next }
+	     on && /^@@@ ALIVE/ { next }
+	     on && $0 == "" { blank++; next }
+	     on { while (blank) { print ""; blank-- } print }' "$bdir/serial.txt"
+}
+
+# ---- 6. boot and run -------------------------------------------------------
+if [ "$mode" = bench ] || [ "$mode" = shell ]; then
+	[ "$mode" = bench ] && [ -z "$bench_bin" ] &&
+		die "userspace/hvx-bench does not exist (make userspace)"
+	boot_guest "$mode"
+	parse "$bdir/serial.txt" "$bdir/results" -v summary="$bdir/summary" \
+	      -v dmesgf="$bdir/dmesg" -v consolef="$bdir/console" >/dev/null
+	print_step_output
+	step_rc=$(awk '/^@@@ END / { sub(/^rc=/, "", $5); print $5 }' "$bdir/serial.txt")
+	ok=1
+	grep -q '^FINISHED' "$bdir/summary" ||
+		{ ok=0; echo "rig: the boot did not complete: $(describe_end "$end_reason")"; }
+	# insmod/rmmod failures (bench output itself is not TAP)
+	grep '^not ok rig:' "$bdir/results" && ok=0
+	fail_before=$FAIL
+	check_dmesg
+	[ "$FAIL" = "$fail_before" ] || ok=0
+	# Poking with --shell-cmd works without hvx.ko; a bench without it
+	# (or without any part) is no bench.
+	[ "$mode" = bench ] && [ "$fail_before" != 0 ] && ok=0
+	if [ "$ok" = 0 ] || [ -z "$step_rc" ]; then
+		echo "===== guest dmesg ====="; cat "$bdir/dmesg"
+		echo "===== serial tail ====="; tail -n 40 "$bdir/serial.txt"
+		exit 1
+	fi
+	log "$mode: rc=$step_rc, $((SECONDS - t_start)) s in all"
+	exit "$step_rc"
+fi
+
+# Suite: boot until every planned step ran. A boot that wedges on a binary
+# counts that as a failure, reruns that binary once at the start of the next
+# boot (to tell an emulator freeze from a real hang; the rerun is reported,
+# not counted) and goes on with the steps after it.
+pending=("${plan[@]}")
+rerun_step=
+boots_with_trouble=()
+while [ "$boot_no" = 0 ] || [ ${#pending[@]} -gt 0 ] || [ -n "$rerun_step" ]; do
+	if [ "$boot_no" -ge "$RIG_MAX_BOOTS" ]; then
+		fail rig "gave up after $boot_no boots; ${#pending[@]} step(s) not run"
+		break
+	fi
+	steps=()
+	[ -n "$rerun_step" ] && steps+=("$rerun_step rerun")
+	steps+=("${pending[@]}")
+	boot_guest suite "${steps[@]}"
+	fail_before=$FAIL
+	parse "$bdir/serial.txt" "$bdir/results" -v summary="$bdir/summary" \
+	      -v dmesgf="$bdir/dmesg" -v consolef="$bdir/console"
+	accumulate "$bdir/summary"
+
+	# What the rerun (if any) tells.
+	if [ -n "$rerun_step" ]; then
+		read -r ph _ bin <<<"$rerun_step"
+		k="$ph/${bin##*/}"
+		if grep -qx "RERUN $k ok" "$bdir/summary"; then
+			log "$k passed when rerun in a fresh boot: the earlier wedge looks like an emulator freeze, not a bug"
+		elif grep -qx "RERUN $k failed" "$bdir/summary"; then
+			log "$k finished with failures when rerun in a fresh boot (see above)"
+		else
+			log "$k wedged again when rerun in a fresh boot: reproducible, not an emulator freeze"
+		fi
+		rerun_step=
+	fi
+
+	# Which steps are done, and where it stopped if it did not finish.
+	declare -A seen=()
+	while read -r what k _; do
+		case $what in DONE|OPEN|STUCK|NOTRUN) seen[$k]=1 ;; esac
+	done <"$bdir/summary"
+	open_key=$(awk '$1 == "OPEN" && $3 != "rerun" { print $2 }' "$bdir/summary")
+	left=()
+	for s in "${pending[@]}"; do
+		read -r ph _ bin <<<"$s"
+		k="$ph/${bin##*/}"
+		if [ "$k" = "$open_key" ]; then
+			open_step=$s
+		elif [ -z "${seen[$k]:-}" ]; then
+			left+=("$s")
+		fi
+	done
+	unset seen
+
+	if ! grep -q '^FINISHED' "$bdir/summary"; then
+		why=$(describe_end "$end_reason")
+		grep -q '^STARTED' "$bdir/summary" || why="$why before /init ran"
+		if [ -n "$open_key" ]; then
+			if grep -qx "STUCK $open_key" "$bdir/summary"; then
+				fail "$open_key" "wedged: it outlived its timeout and could not be killed; the guest was alive (blocked tasks in dmesg below): a real hang"
+			else
+				fail "$open_key" "wedged: $why"
+				rerun_step=$open_step
+			fi
+		elif grep -q '^OPEN .* rerun$' "$bdir/summary"; then
+			: # the rerun wedged again: reported above, counted before
+		elif [ ${#left[@]} -eq ${#pending[@]} ]; then
+			fail rig "boot $boot_no: $why, before any test ran; giving up"
+			left=()
+		else
+			stuck=$(awk '$1 == "STUCK" { print $2 }' "$bdir/summary")
+			fail rig "boot $boot_no: $why, outside a test${stuck:+ (stuck in $stuck)}"
+		fi
+	elif [ ${#left[@]} -gt 0 ]; then
+		fail rig "boot $boot_no finished but ${#left[@]} step(s) never ran"
+		left=()
+	fi
+	pending=("${left[@]}")
+	check_dmesg
+	[ "$FAIL" -gt "$fail_before" ] && boots_with_trouble+=("$boot_no")
+done
+
+# ---- 7. verdict ------------------------------------------------------------
+if [ "$FAIL" -gt 0 ]; then
+	# The boots where something went wrong; else (unit tests or the build
+	# failed) the last boot, to show the guest's kernel log all the same.
+	[ ${#boots_with_trouble[@]} -gt 0 ] || boots_with_trouble=("$boot_no")
+	for b in $(printf '%s\n' "${boots_with_trouble[@]}" | sort -un); do
+		bdir=$RIG_OUT/boot-$b
+		echo "===== guest dmesg (boot $b) ====="
+		if [ -s "$bdir/dmesg" ]; then cat "$bdir/dmesg"
+		else echo "(no dmesg dump: the boot did not finish; kernel messages seen on the console:)"; cat "$bdir/console"
+		fi
+		echo "===== serial tail (boot $b; full log: ${bdir#"$ROOT"/}/serial.txt) ====="
+		tail -n 25 "$bdir/serial.txt"
+	done
+	echo "===== failures ====="
+	cat "$FAILURES"
+fi
+log "done in $((SECONDS - t_start)) s"
+echo "$PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" = 0 ]

@@ -1,0 +1,193 @@
+#!/bin/sh
+# shellcheck shell=sh
+# /init (PID 1) of the rig's emulated machine. Runs under busybox sh.
+#
+# It loads the reference hypervisor (KVM) and hvx, runs the steps listed in
+# /rig/plan, and prints everything the host needs between "@@@ " markers on
+# the serial console. The host (check.sh / parse.awk) only trusts markers,
+# so every marker starts its own line.
+#
+# /rig/modules.conf (from initramfs.sh) sets:
+#   RIG_ORACLE_MODS   module files in /lib/modules/rig, in load order
+# /rig/conf (sourced, per boot) sets:
+#   RIG_MODE          suite | bench | shell
+#   RIG_TEST_TIMEOUT  seconds per selftest binary
+#   RIG_BENCH_TIMEOUT seconds for /hvx-bench
+# /rig/plan (suite mode), one step per line:  PHASE DEVICE BINARY [rerun]
+#   PHASE kvm|hvx|system, DEVICE /dev/kvm|/dev/hvx|- (no argument)
+# /rig/shell-cmd (shell mode): the command to run.
+
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /tmp /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+. /rig/modules.conf
+. /rig/conf
+
+say() { echo "@@@ $*"; }
+
+# Uptime in centiseconds: busybox date has no sub-second format.
+now_cs() {
+	read -r _up _ </proc/uptime
+	_cs=${_up#*.}
+	_cs=${_cs#0}                    # "07" would be read as octal
+	echo $((${_up%.*} * 100 + _cs))
+}
+now_s() {
+	read -r _up _ </proc/uptime
+	echo "${_up%.*}"
+}
+
+# The current step and its deadline, for the watcher below.
+step_begin() {  # DEADLINE-SECONDS DESCRIPTION...
+	_d=$1
+	shift
+	_n=$(now_s)
+	echo "$((_n + _d)) $_n $*" >/tmp/rig.step
+}
+step_end() { rm -f /tmp/rig.step; }
+
+dump_dmesg() {
+	say "DMESG BEGIN"
+	dmesg
+	say "DMESG END"
+}
+
+# Watcher: the host kills a guest that stays silent (a frozen emulated
+# machine), so while a step runs long, say we are alive. A step that outlives
+# its deadline even though it was killed (e.g. stuck in the kernel in D
+# state) cannot be cleaned up: dump the blocked tasks and dmesg, and power
+# off so the host can go on in a fresh boot instead of waiting.
+watcher() {
+	_beat=0
+	while sleep 5; do
+		read -r _dl _st _desc </tmp/rig.step 2>/dev/null || continue
+		_n=$(now_s)
+		if [ "$_n" -gt "$_dl" ]; then
+			say "STUCK $_desc"
+			echo w >/proc/sysrq-trigger
+			dump_dmesg
+			say "RIG END stuck"
+			poweroff -f
+		elif [ $((_n - _st)) -ge 20 ] && [ $((_n - _beat)) -ge 20 ]; then
+			_beat=$_n
+			say "ALIVE $_desc t=$((_n - _st))s"
+		fi
+	done
+}
+
+# insmod with a marker the host checks; output only on failure.
+load_module() {  # FILE NAME
+	step_begin 120 insmod "$2"
+	_out=$(insmod "$1" 2>&1)
+	_rc=$?
+	step_end
+	say "INSMOD $2 rc=$_rc"
+	[ "$_rc" = 0 ] || echo "$_out"
+	return "$_rc"
+}
+
+oracle_state=   # "" not tried, ok, failed
+load_oracle() {
+	[ -n "$oracle_state" ] && { [ "$oracle_state" = ok ]; return; }
+	oracle_state=ok
+	for _m in $RIG_ORACLE_MODS; do
+		load_module "/lib/modules/rig/$_m" "${_m%.ko}" || oracle_state=failed
+	done
+	[ "$oracle_state" = ok ]
+}
+
+hvx_state=      # "" not tried, ok, failed, absent
+load_hvx() {
+	[ -n "$hvx_state" ] && { [ "$hvx_state" = ok ]; return; }
+	if [ ! -f /hvx.ko ]; then
+		hvx_state=absent
+		return 1
+	fi
+	hvx_state=failed
+	load_module /hvx.ko hvx && hvx_state=ok
+	[ "$hvx_state" = ok ]
+}
+
+# A phase's prerequisites. KVM stays loaded when hvx comes in, as in the
+# full suite, so a rerun or --only run sees the same machine state.
+setup_phase() {
+	case $1 in
+	kvm) load_oracle ;;
+	hvx|system|bench|shell) load_oracle; load_hvx ;;
+	esac
+}
+
+# Run one binary under busybox timeout (TERM, then KILL 10 s later).
+run_step() {  # PHASE NAME TIMEOUT RERUN CMD...
+	_ph=$1 _nm=$2 _to=$3 _re=$4
+	shift 4
+	step_begin $((_to + 30)) "$_ph $_nm"
+	say "BEGIN $_ph $_nm $_re"
+	_t0=$(now_cs)
+	timeout -k 10 "$_to" "$@" </dev/null 2>&1
+	_rc=$?
+	_t1=$(now_cs)
+	step_end
+	# Leading newline: the binary's last line may lack one.
+	echo
+	say "END $_ph $_nm rc=$_rc cs=$((_t1 - _t0)) $_re"
+}
+
+run_plan() {
+	while read -r _ph _dev _bin _re; do
+		[ -n "$_ph" ] || continue
+		_nm=${_bin##*/}
+		if ! setup_phase "$_ph"; then
+			say "NOTRUN $_ph $_nm $_re"
+			continue
+		fi
+		if [ "$_dev" = - ]; then
+			run_step "$_ph" "$_nm" "$RIG_TEST_TIMEOUT" "$_re" "$_bin"
+		else
+			run_step "$_ph" "$_nm" "$RIG_TEST_TIMEOUT" "$_re" "$_bin" "$_dev"
+		fi
+	done </rig/plan
+}
+
+say "RIG START mode=$RIG_MODE kernel=$(uname -r)"
+watcher &
+watcher_pid=$!
+
+case $RIG_MODE in
+suite)
+	run_plan
+	;;
+bench)
+	setup_phase bench
+	if [ -x /hvx-bench ]; then
+		run_step bench hvx-bench "$RIG_BENCH_TIMEOUT" "" /hvx-bench
+	else
+		say "NOTRUN bench hvx-bench"
+	fi
+	;;
+shell)
+	setup_phase shell
+	run_step shell cmd "$RIG_TEST_TIMEOUT" "" sh /rig/shell-cmd
+	;;
+esac
+
+# hvx must unload cleanly: a refused rmmod means a leaked reference. (A
+# system test may have unloaded it already; /hvx.ko and the modules in
+# /lib/modules/rig are there for such tests to load again.)
+if [ "$hvx_state" = ok ] && [ -d /sys/module/hvx ]; then
+	step_begin 60 rmmod hvx
+	_out=$(rmmod hvx 2>&1)
+	_rc=$?
+	step_end
+	say "RMMOD hvx rc=$_rc"
+	[ "$_rc" = 0 ] || echo "$_out"
+fi
+
+kill "$watcher_pid" 2>/dev/null
+dump_dmesg
+say "RIG DONE"
+poweroff -f

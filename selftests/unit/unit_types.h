@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What <linux/types.h> gives kernel code, for building module/emulate.c
+ * and module/walk.c as userspace unit tests.
+ */
+#ifndef HVX_UNIT_TYPES_H
+#define HVX_UNIT_TYPES_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <errno.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+
+#endif /* HVX_UNIT_TYPES_H */
