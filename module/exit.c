@@ -93,6 +93,20 @@ static int handle_npf(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	case HVX_FAULT_RETRY:
 		return 1;
 	case HVX_FAULT_MMIO:
+		/*
+		 * Not an access by the instruction at RIP but by event
+		 * delivery (IDT, stack) or the guest's page walk: nothing to
+		 * emulate. KVM reports these the same way.
+		 */
+		if (exit->vectoring || exit->npf.walk) {
+			u64 data[3] = { exit->hw_reason, exit->info[0], exit->npf.gpa };
+
+			hvx_internal_error(vcpu, exit->vectoring ?
+					   KVM_INTERNAL_ERROR_DELIVERY_EV :
+					   KVM_INTERNAL_ERROR_EMULATION,
+					   data, ARRAY_SIZE(data));
+			return 0;
+		}
 		return hvx_handle_mmio(vcpu, exit);
 	case HVX_FAULT_ERROR:
 	default:

@@ -55,6 +55,7 @@ struct hvx_exit {
 	u64 hw_reason;		/* the vendor's exit code, for diagnostics */
 	u64 info[2];		/* the vendor's qualification words */
 	u8 insn_len;		/* 0 if the hardware did not say */
+	bool vectoring;		/* the exit interrupted an event's delivery */
 	union {
 		struct {
 			u16 port;
@@ -70,6 +71,7 @@ struct hvx_exit {
 			bool write;
 			bool fetch;
 			bool present;	/* a translation existed */
+			bool walk;	/* while walking the guest's page tables */
 		} npf;
 	};
 };

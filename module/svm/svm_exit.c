@@ -59,19 +59,20 @@ static void decode_ioio(struct hvx_vcpu *vcpu, u64 info1, u64 info2,
  * #GP whose IDT page was not yet in the nested page table) is delivered
  * again on the next VMRUN (APM Vol 2 15.7.2).
  */
-static void requeue_event(struct vmcb_control_area *c)
+static bool requeue_event(struct vmcb_control_area *c)
 {
 	u32 info = c->exit_int_info;
 	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
 
 	c->event_inj = 0;
 	if (!(info & SVM_EXITINTINFO_VALID))
-		return;
+		return false;
 	if (type == SVM_EXITINTINFO_TYPE_EXEPT || type == SVM_EXITINTINFO_TYPE_NMI) {
 		c->event_inj = info;
 		c->event_inj_err = c->exit_int_info_err;
 	}
 	/* A software interrupt is simply re-executed: RIP still points at it. */
+	return true;
 }
 
 void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
@@ -88,7 +89,7 @@ void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		exit->reason = HVX_EXIT_FAIL_ENTRY;
 		return;
 	}
-	requeue_event(c);
+	exit->vectoring = requeue_event(c);
 
 	switch (code) {
 	case SVM_EXIT_INTR:
@@ -118,6 +119,7 @@ void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		exit->npf.present = c->exit_info_1 & BIT(0);
 		exit->npf.write = c->exit_info_1 & BIT(1);
 		exit->npf.fetch = c->exit_info_1 & BIT(4);
+		exit->npf.walk = c->exit_info_1 & BIT_ULL(33);
 		break;
 	case SVM_EXIT_SHUTDOWN:
 		exit->reason = HVX_EXIT_SHUTDOWN;
@@ -130,6 +132,7 @@ void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	case SVM_EXIT_CLGI:
 	case SVM_EXIT_SKINIT:
 	case SVM_EXIT_INVLPGA:
+	case SVM_EXIT_RDTSCP:	/* hidden from the guest's CPUID */
 		/* No nested virtualization or hypercalls yet. */
 		exit->reason = HVX_EXIT_UD;
 		break;
