@@ -6,26 +6,30 @@
  * Only the MOV family is understood: it is what readb()..writeq() and
  * ordinary device-register code in 16-, 32- and 64-bit guests compile to.
  * The decoder works out length, access size, direction, the register or
- * immediate and the effective segment; it does not compute the address,
- * since the second-level fault already gave us the guest-physical one.
+ * immediate, the effective segment and the parts of the memory operand's
+ * address: the fault gives only the page that faulted, while an access
+ * that straddles two pages must be split at the right byte.
  *
  * References are to the Intel SDM Vol 2 (instruction format, ch. 2;
  * one-byte and two-byte opcode maps, appendix A) unless said otherwise.
  */
 #ifdef __KERNEL__
 #include <linux/errno.h>
+#include <linux/kernel.h>
 #endif
 
 #include "emulate.h"
 
 #define REX_W	0x8
 #define REX_R	0x4
+#define REX_X	0x2
 #define REX_B	0x1
 
 struct decoder {
 	const u8 *bytes;
 	unsigned int avail;
 	unsigned int pos;
+	enum hvx_cpu_mode mode;
 };
 
 /*
@@ -47,13 +51,6 @@ static int take(struct decoder *d, unsigned int n, u64 *val)
 	d->pos += n;
 	*val = v;
 	return 0;
-}
-
-static int skip(struct decoder *d, unsigned int n)
-{
-	u64 v;
-
-	return take(d, n, &v);
 }
 
 static int take_byte(struct decoder *d, u8 *b)
@@ -86,64 +83,104 @@ static u64 trunc_to(u64 v, unsigned int bytes)
 }
 
 /*
- * Skip the memory operand's ModRM tail (SIB, displacement) and say whether
- * its default segment is SS. @adsize is the address size in bytes.
+ * Decode the memory operand's ModRM tail (SIB, displacement) into @insn
+ * and say whether its default segment is SS. @adsize is the address size
+ * in bytes.
  */
 static int decode_mem_operand(struct decoder *d, u8 modrm, u8 rex,
-			      unsigned int adsize, bool *ss)
+			      unsigned int adsize, bool *ss,
+			      struct hvx_mmio_insn *insn)
 {
+	/* 16-bit forms (Table 2-1): rm -> base + index. */
+	static const s8 base16[8] = { HVX_RBX, HVX_RBX, HVX_RBP, HVX_RBP,
+				      HVX_RSI, HVX_RDI, HVX_RBP, HVX_RBX };
+	static const s8 index16[8] = { HVX_RSI, HVX_RDI, HVX_RSI, HVX_RDI,
+				       -1, -1, -1, -1 };
 	unsigned int mod = modrm >> 6, rm = modrm & 7, disp = 0;
+	u64 v;
 	u8 sib;
 	int r;
 
 	*ss = false;
+	insn->ea_base = -1;
+	insn->ea_index = -1;
+	insn->ea_scale = 1;
 	/* mod == 11b names a register: no memory access to emulate. */
 	if (mod == 3)
 		return -EINVAL;
 
 	if (adsize == 2) {
 		/*
-		 * 16-bit forms (Table 2-1): no SIB; rm 2, 3 ([BP+SI], [BP+DI])
-		 * and 6 with mod != 00 ([BP+disp]) default to SS; mod 00 rm 110
-		 * is a bare disp16.
+		 * No SIB; rm 2, 3 ([BP+SI], [BP+DI]) and 6 with mod != 00
+		 * ([BP+disp]) default to SS; mod 00 rm 110 is a bare disp16.
 		 */
-		if (mod == 0 && rm == 6)
+		if (mod == 0 && rm == 6) {
 			disp = 2;
-		else
+		} else {
 			disp = mod == 1 ? 1 : mod == 2 ? 2 : 0;
+			insn->ea_base = base16[rm];
+			insn->ea_index = index16[rm];
+		}
 		*ss = rm == 2 || rm == 3 || (rm == 6 && mod != 0);
-		return skip(d, disp);
-	}
-
-	/* 32/64-bit forms (Tables 2-2, 2-3; REX in 2.2.1.2, Table 2-5). */
-	disp = mod == 1 ? 1 : mod == 2 ? 4 : 0;
-	if (rm == 4) {
-		/* rm 100 always means a SIB byte, even with REX.B (R12). */
-		r = take_byte(d, &sib);
-		if (r)
-			return r;
-		if ((sib & 7) == 5 && mod == 0)
-			disp = 4;	/* no base, disp32, whatever REX.B says */
-		else
-			*ss = ((sib & 7) | (rex & REX_B ? 8 : 0)) == HVX_RSP ||
-			      ((sib & 7) | (rex & REX_B ? 8 : 0)) == HVX_RBP;
-	} else if (rm == 5 && mod == 0) {
-		/*
-		 * disp32: absolute in 16/32-bit mode, RIP-relative in 64-bit
-		 * mode (2.2.1.6), also with REX.B and with a 67 prefix. Either
-		 * way the default segment is DS and 4 bytes follow.
-		 */
-		disp = 4;
 	} else {
-		*ss = (rm | (rex & REX_B ? 8 : 0)) == HVX_RBP;
+		/* 32/64-bit forms (Tables 2-2, 2-3; REX in 2.2.1.2, Table 2-5). */
+		disp = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+		if (rm == 4) {
+			/* rm 100 always means a SIB byte, even with REX.B (R12). */
+			r = take_byte(d, &sib);
+			if (r)
+				return r;
+			insn->ea_scale = 1 << (sib >> 6);
+			/* Index 100 is "none"; with REX.X it is R12 (Table 2-3). */
+			if (((sib >> 3) & 7) != 4 || (rex & REX_X))
+				insn->ea_index = ((sib >> 3) & 7) | (rex & REX_X ? 8 : 0);
+			if ((sib & 7) == 5 && mod == 0) {
+				disp = 4;	/* no base, disp32, whatever REX.B says */
+			} else {
+				insn->ea_base = (sib & 7) | (rex & REX_B ? 8 : 0);
+				*ss = insn->ea_base == HVX_RSP || insn->ea_base == HVX_RBP;
+			}
+		} else if (rm == 5 && mod == 0) {
+			/*
+			 * disp32: absolute in 16/32-bit mode, RIP-relative in
+			 * 64-bit mode (2.2.1.6), also with REX.B and with a 67
+			 * prefix. Either way the default segment is DS.
+			 */
+			disp = 4;
+			insn->ea_rip = d->mode == HVX_MODE_64;
+		} else {
+			insn->ea_base = rm | (rex & REX_B ? 8 : 0);
+			*ss = insn->ea_base == HVX_RBP;
+		}
 	}
-	return skip(d, disp);
+	if (!disp)
+		return 0;
+	r = take(d, disp, &v);
+	if (r)
+		return r;
+	insn->ea_disp = sext(v, disp);
+	return 0;
+}
+
+/* The segment an override prefix selects (2.1.1, group 2), or -1. */
+static int seg_override(u8 op)
+{
+	static const u8 prefix[] = {
+		[HVX_SEG_ES] = 0x26, [HVX_SEG_CS] = 0x2e, [HVX_SEG_SS] = 0x36,
+		[HVX_SEG_DS] = 0x3e, [HVX_SEG_FS] = 0x64, [HVX_SEG_GS] = 0x65,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(prefix); i++)
+		if (prefix[i] == op)
+			return i;
+	return -1;
 }
 
 int hvx_decode_mmio(const u8 *bytes, unsigned int avail, enum hvx_cpu_mode mode,
 		    struct hvx_mmio_insn *insn)
 {
-	struct decoder d = { .bytes = bytes, .avail = avail };
+	struct decoder d = { .bytes = bytes, .avail = avail, .mode = mode };
 	bool opsize_prefix = false, adsize_prefix = false, rep = false;
 	bool two_byte = false, ss = false;
 	unsigned int opsize, adsize, reg_field;
@@ -171,24 +208,6 @@ int hvx_decode_mmio(const u8 *bytes, unsigned int avail, enum hvx_cpu_mode mode,
 		case 0x67:
 			adsize_prefix = true;
 			break;
-		case 0x26:
-			seg = HVX_SEG_ES;
-			break;
-		case 0x2e:
-			seg = HVX_SEG_CS;
-			break;
-		case 0x36:
-			seg = HVX_SEG_SS;
-			break;
-		case 0x3e:
-			seg = HVX_SEG_DS;
-			break;
-		case 0x64:
-			seg = HVX_SEG_FS;
-			break;
-		case 0x65:
-			seg = HVX_SEG_GS;
-			break;
 		case 0xf2:
 		case 0xf3:
 			/* REP/XACQUIRE/XRELEASE: no effect on a one-byte MOV. */
@@ -198,6 +217,10 @@ int hvx_decode_mmio(const u8 *bytes, unsigned int avail, enum hvx_cpu_mode mode,
 			/* LOCK MOV is #UD. */
 			return -EINVAL;
 		default:
+			if (seg_override(op) >= 0) {
+				seg = seg_override(op);
+				break;
+			}
 			/* 40-4F are INC/DEC outside 64-bit mode. */
 			if (mode == HVX_MODE_64 && (op & 0xf0) == 0x40) {
 				rex = op;
@@ -250,7 +273,10 @@ opcode:
 		insn->size = op & 1 ? opsize : 1;
 		insn->write = op & 2;
 		insn->src = insn->write ? HVX_SRC_REG : HVX_SRC_NONE;
-		r = skip(&d, adsize);
+		insn->ea_base = -1;
+		insn->ea_index = -1;
+		insn->ea_scale = 1;
+		r = take(&d, adsize, &insn->ea_disp);
 		if (r)
 			return r;
 		goto done;
@@ -288,7 +314,7 @@ opcode:
 	if (r)
 		return r;
 	reg_field = ((modrm >> 3) & 7) | (rex & REX_R ? 8 : 0);
-	r = decode_mem_operand(&d, modrm, rex, adsize, &ss);
+	r = decode_mem_operand(&d, modrm, rex, adsize, &ss, insn);
 	if (r)
 		return r;
 
@@ -361,7 +387,58 @@ done:
 		insn->seg = seg;
 	else
 		insn->seg = ss ? HVX_SEG_SS : HVX_SEG_DS;
+	insn->addr_size = adsize;
 	insn->len = d.pos;
+	return 0;
+}
+
+u64 hvx_mmio_ea(const struct hvx_mmio_insn *insn, const u64 *regs, u64 rip)
+{
+	u64 ea = insn->ea_disp;
+
+	if (insn->ea_base >= 0)
+		ea += regs[insn->ea_base];
+	if (insn->ea_index >= 0)
+		ea += regs[insn->ea_index] * insn->ea_scale;
+	if (insn->ea_rip)
+		ea += rip + insn->len;
+	/* Address computation wraps at the address size (Vol 1 3.3.7). */
+	return trunc_to(ea, insn->addr_size);
+}
+
+int hvx_decode_string_io(const u8 *bytes, unsigned int avail,
+			 enum hvx_cpu_mode mode, u8 *seg, u8 *addr_size)
+{
+	struct decoder d = { .bytes = bytes, .avail = avail, .mode = mode };
+	bool adsize_prefix = false;
+	int s = HVX_SEG_DS, r;
+	u8 op;
+
+	for (;;) {
+		r = take_byte(&d, &op);
+		if (r)
+			return r;
+		if (seg_override(op) >= 0)
+			s = seg_override(op);
+		else if (op == 0x67)
+			adsize_prefix = true;
+		else if (op != 0x66 && op != 0xf2 && op != 0xf3 &&
+			 !(mode == HVX_MODE_64 && (op & 0xf0) == 0x40))
+			break;	/* REX changes nothing for INS/OUTS */
+	}
+	/* INSB/INSW/INSD, OUTSB/OUTSW/OUTSD: 6C-6F. */
+	if (op < 0x6c || op > 0x6f)
+		return -EINVAL;
+	if (mode == HVX_MODE_64) {
+		*addr_size = adsize_prefix ? 4 : 8;
+		if (s != HVX_SEG_FS && s != HVX_SEG_GS)
+			s = HVX_SEG_DS;
+	} else if (mode == HVX_MODE_32) {
+		*addr_size = adsize_prefix ? 2 : 4;
+	} else {
+		*addr_size = adsize_prefix ? 4 : 2;
+	}
+	*seg = s;
 	return 0;
 }
 

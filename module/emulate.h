@@ -43,6 +43,13 @@ struct hvx_mmio_insn {
 	bool sign_extend;	/* loads: MOVSX/MOVSXD */
 	u64 imm;		/* HVX_SRC_IMM: already sign-extended to size */
 	u8 seg;			/* effective segment, HVX_SEG_* */
+	/* The memory operand, to compute its offset (SDM Vol 2 2.1.5). */
+	u8 addr_size;		/* 2, 4 or 8 */
+	s8 ea_base;		/* GPR, or -1 */
+	s8 ea_index;		/* GPR, or -1 */
+	u8 ea_scale;		/* 1, 2, 4 or 8 */
+	bool ea_rip;		/* RIP-relative: relative to the next instruction */
+	u64 ea_disp;		/* displacement (sign-extended) or moffs */
 };
 
 /*
@@ -55,6 +62,21 @@ struct hvx_mmio_insn {
  */
 int hvx_decode_mmio(const u8 *bytes, unsigned int avail, enum hvx_cpu_mode mode,
 		    struct hvx_mmio_insn *insn);
+
+/*
+ * The memory operand's offset in its segment (before the segment base),
+ * wrapped to the address size; @rip is the instruction's own address.
+ */
+u64 hvx_mmio_ea(const struct hvx_mmio_insn *insn, const u64 *regs, u64 rip);
+
+/*
+ * For INS/OUTS when the CPU did not report them: the effective segment of
+ * the source (HVX_SEG_DS unless overridden; ES/CS/SS/DS overrides mean
+ * nothing in 64-bit mode) and the address size from the legacy prefixes.
+ * Returns 0, -EINVAL if this is not INS/OUTS, -E2BIG if @avail ran out.
+ */
+int hvx_decode_string_io(const u8 *bytes, unsigned int avail,
+			 enum hvx_cpu_mode mode, u8 *seg, u8 *addr_size);
 
 /* The value a store writes (register or immediate), truncated to size. */
 u64 hvx_mmio_store_value(const struct hvx_mmio_insn *insn, const u64 *regs);

@@ -171,14 +171,17 @@ int hvx_handle_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	}
 }
 
-/* Finish what the last exit to userspace left open. */
+/*
+ * Finish what the last exit to userspace left open: 1 when done, 0 when
+ * that produced another exit to userspace (the next MMIO fragment).
+ */
 int hvx_complete_userspace_io(struct hvx_vcpu *vcpu)
 {
 	struct hvx_pending *p = &vcpu->pending;
 
-	if (p->mmio_read)
+	if (p->mmio_nfrags)
 		return hvx_complete_mmio(vcpu);
 	if (p->insn_len)
 		return hvx_complete_pio(vcpu);
-	return 0;
+	return 1;
 }

@@ -23,4 +23,7 @@ u64 hvx_seg_linear(struct hvx_vcpu *vcpu, int seg, u64 off);
 int hvx_write_linear(struct hvx_vcpu *vcpu, u64 gva, const void *buf,
 		     unsigned int len);
 
+enum hvx_cpu_mode hvx_vcpu_code_mode(struct hvx_vcpu *vcpu);
+unsigned int hvx_fetch_insn(struct hvx_vcpu *vcpu, u8 *bytes);
+
 #endif /* HVX_EXITS_H */

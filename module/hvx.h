@@ -93,14 +93,26 @@ struct hvx_fpu {
 	u64 xcr0;		/* guest XCR0 */
 };
 
+/* One piece of an MMIO access that goes to userspace (a page or less). */
+struct hvx_mmio_frag {
+	u64 gpa;
+	u8 offset;		/* first byte of the access it covers */
+	u8 len;
+};
+
 /* An I/O or MMIO access that userspace must complete on the next KVM_RUN. */
 struct hvx_pending {
-	bool mmio_read;		/* copy run->mmio.data into the register */
 	u8 insn_len;		/* PIO: RIP advance once complete (0: none) */
 	u32 count;		/* string PIO: iterations in this exit */
 	u64 linear;		/* string PIO: first element's linear address */
 	struct hvx_exit io;	/* the I/O exit being completed */
-	struct hvx_mmio_insn mmio;	/* the load being completed */
+
+	/* MMIO: up to two fragments, one exit each (KVM splits at pages). */
+	u8 mmio_nfrags;		/* 0: no MMIO pending */
+	u8 mmio_cur;		/* the fragment userspace is answering */
+	struct hvx_mmio_frag mmio_frag[2];
+	u64 mmio_data;		/* the access's bytes, little endian */
+	struct hvx_mmio_insn mmio;
 };
 
 struct hvx_vcpu {
@@ -175,7 +187,7 @@ void hvx_vcpu_reset(struct hvx_vcpu *vcpu);
 void hvx_skip_insn(struct hvx_vcpu *vcpu, unsigned int len);
 bool hvx_vcpu_long_mode(struct hvx_vcpu *vcpu);
 
-/* exit.c: returns 1 to re-enter the guest, 0 to return to userspace. */
+/* exit.c: handlers return 1 to re-enter the guest, 0 to return to userspace. */
 int hvx_handle_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
 int hvx_complete_userspace_io(struct hvx_vcpu *vcpu);
 void hvx_internal_error(struct hvx_vcpu *vcpu, u32 suberror,

@@ -93,3 +93,31 @@ int hvx_write_linear(struct hvx_vcpu *vcpu, u64 gva, const void *buf,
 	}
 	return 0;
 }
+
+enum hvx_cpu_mode hvx_vcpu_code_mode(struct hvx_vcpu *vcpu)
+{
+	struct kvm_segment cs;
+
+	if (hvx_vcpu_long_mode(vcpu))
+		return HVX_MODE_64;
+	hvx_ops->get_segment(vcpu, &cs, HVX_SEG_CS);
+	return cs.db ? HVX_MODE_32 : HVX_MODE_16;
+}
+
+/* Fetch up to HVX_INSN_MAX bytes at CS:RIP; returns how many were read. */
+unsigned int hvx_fetch_insn(struct hvx_vcpu *vcpu, u8 *bytes)
+{
+	u64 linear = hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip);
+	unsigned int first = min_t(u64, HVX_INSN_MAX,
+				   PAGE_SIZE - offset_in_page(linear));
+
+	if (hvx_read_linear(vcpu, linear, bytes, first, HVX_WALK_FETCH))
+		return 0;
+	if (first == HVX_INSN_MAX)
+		return first;
+	/* The rest is on the next page, which may not be mapped: fine. */
+	if (hvx_read_linear(vcpu, linear + first, bytes + first,
+			    HVX_INSN_MAX - first, HVX_WALK_FETCH))
+		return first;
+	return HVX_INSN_MAX;
+}

@@ -3,8 +3,11 @@
  * MMIO: a guest access to a GPA with no memslot (or a write to a read-only
  * slot). Neither NRIP-save nor decode assists can be relied on, so the
  * instruction is fetched through the guest's page tables and decoded here.
- * Writes leave with the data and RIP already advanced; reads come back
- * through hvx_complete_mmio() on the next KVM_RUN (KVM's behaviour).
+ *
+ * An access that crosses a page boundary is split as KVM splits it: the
+ * part in RAM is done here, each part in MMIO is one KVM_EXIT_MMIO. Writes
+ * leave with their data and RIP already past the instruction; reads come
+ * back through hvx_complete_mmio() and finish on the last fragment.
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -31,72 +34,116 @@ static void emulation_failure(struct hvx_vcpu *vcpu, const u8 *bytes,
 	memcpy(run->emulation_failure.insn_bytes, bytes, n);
 }
 
-/* Fetch up to HVX_INSN_MAX bytes at CS:RIP; returns how many were read. */
-static unsigned int fetch_insn(struct hvx_vcpu *vcpu, u8 *bytes)
+/* Whether this access to @gpa goes to userspace rather than to RAM. */
+static bool gpa_is_mmio(struct hvx_vm *vm, u64 gpa, bool write)
 {
-	u64 linear = hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip);
-	unsigned int first = min_t(u64, HVX_INSN_MAX,
-				   PAGE_SIZE - offset_in_page(linear));
+	struct hvx_memslot *slot = hvx_gfn_to_memslot(vm, gpa >> PAGE_SHIFT);
 
-	if (hvx_read_linear(vcpu, linear, bytes, first, HVX_WALK_FETCH))
-		return 0;
-	if (first == HVX_INSN_MAX)
-		return first;
-	/* The rest is on the next page, which may not be mapped: fine. */
-	if (hvx_read_linear(vcpu, linear + first, bytes + first,
-			    HVX_INSN_MAX - first, HVX_WALK_FETCH))
-		return first;
-	return HVX_INSN_MAX;
+	return !slot || (write && (slot->flags & KVM_MEM_READONLY));
 }
 
-static enum hvx_cpu_mode vcpu_code_mode(struct hvx_vcpu *vcpu)
+/* Present fragment mmio_cur to userspace. */
+static int mmio_exit(struct hvx_vcpu *vcpu)
 {
-	struct kvm_segment cs;
+	struct hvx_pending *p = &vcpu->pending;
+	struct hvx_mmio_frag *f = &p->mmio_frag[p->mmio_cur];
+	struct kvm_run *run = vcpu->run;
 
-	if (hvx_vcpu_long_mode(vcpu))
-		return HVX_MODE_64;
-	hvx_ops->get_segment(vcpu, &cs, HVX_SEG_CS);
-	return cs.db ? HVX_MODE_32 : HVX_MODE_16;
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = f->gpa;
+	run->mmio.len = f->len;
+	run->mmio.is_write = p->mmio.write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (p->mmio.write)
+		memcpy(run->mmio.data, (u8 *)&p->mmio_data + f->offset, f->len);
+	return 0;
+}
+
+/*
+ * Split the access at @linear into per-page pieces: RAM pieces are done
+ * now, MMIO pieces are queued. Returns the number queued, or -EFAULT if
+ * a piece cannot be translated or copied.
+ */
+static int mmio_fragments(struct hvx_vcpu *vcpu, u64 linear, u64 fault_gpa)
+{
+	struct hvx_pending *p = &vcpu->pending;
+	const struct hvx_mmio_insn *insn = &p->mmio;
+	unsigned int off = 0, len;
+	bool hit = false;
+	u64 gpa;
+
+	p->mmio_nfrags = 0;
+	while (off < insn->size) {
+		len = min_t(u64, insn->size - off,
+			    PAGE_SIZE - offset_in_page(linear + off));
+		if (hvx_gva_to_gpa(vcpu, linear + off,
+				   insn->write ? HVX_WALK_WRITE : 0, &gpa))
+			return -EFAULT;
+		hit |= (gpa >> PAGE_SHIFT) == (fault_gpa >> PAGE_SHIFT);
+		if (gpa_is_mmio(vcpu->vm, gpa, insn->write)) {
+			p->mmio_frag[p->mmio_nfrags++] =
+				(struct hvx_mmio_frag){ gpa, off, len };
+		} else if (insn->write ?
+			   hvx_write_guest(vcpu->vm, gpa, (u8 *)&p->mmio_data + off, len) :
+			   hvx_read_guest(vcpu->vm, gpa, (u8 *)&p->mmio_data + off, len)) {
+			return -EFAULT;
+		}
+		off += len;
+	}
+	/*
+	 * The guest's page tables no longer say what the CPU saw (another
+	 * vCPU changed them): trust the fault, as one piece.
+	 */
+	if (!hit) {
+		p->mmio_frag[0] = (struct hvx_mmio_frag){ fault_gpa, 0, insn->size };
+		p->mmio_nfrags = 1;
+	}
+	return p->mmio_nfrags;
 }
 
 int hvx_handle_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 {
-	struct kvm_run *run = vcpu->run;
-	struct hvx_mmio_insn insn;
+	struct hvx_pending *p = &vcpu->pending;
+	struct hvx_mmio_insn *insn = &p->mmio;
 	u8 bytes[HVX_INSN_MAX] = { 0 };
 	unsigned int n;
-	u64 val;
+	u64 linear;
+	int r;
 
-	n = exit->npf.fetch ? 0 : fetch_insn(vcpu, bytes);
-	if (!n || hvx_decode_mmio(bytes, n, vcpu_code_mode(vcpu), &insn)) {
+	n = exit->npf.fetch ? 0 : hvx_fetch_insn(vcpu, bytes);
+	if (!n || hvx_decode_mmio(bytes, n, hvx_vcpu_code_mode(vcpu), insn)) {
 		emulation_failure(vcpu, bytes, n);
 		return 0;
 	}
 
-	run->exit_reason = KVM_EXIT_MMIO;
-	run->mmio.phys_addr = exit->npf.gpa;
-	run->mmio.len = insn.size;
-	run->mmio.is_write = insn.write;
-	memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	if (insn.write) {
-		val = hvx_mmio_store_value(&insn, vcpu->regs);
-		memcpy(run->mmio.data, &val, insn.size);
-		hvx_skip_insn(vcpu, insn.len);
-	} else {
-		vcpu->pending.mmio = insn;
-		vcpu->pending.mmio_read = true;
+	linear = hvx_seg_linear(vcpu, insn->seg, hvx_mmio_ea(insn, vcpu->regs, vcpu->rip));
+	p->mmio_data = insn->write ? hvx_mmio_store_value(insn, vcpu->regs) : 0;
+	p->mmio_cur = 0;
+	r = mmio_fragments(vcpu, linear, exit->npf.gpa);
+	if (r < 0) {
+		p->mmio_nfrags = 0;
+		emulation_failure(vcpu, bytes, n);
+		return 0;
 	}
-	return 0;
+	if (insn->write)
+		hvx_skip_insn(vcpu, insn->len);
+	return mmio_exit(vcpu);
 }
 
+/* Userspace answered fragment mmio_cur: next fragment, or finish. */
 int hvx_complete_mmio(struct hvx_vcpu *vcpu)
 {
-	struct hvx_mmio_insn *insn = &vcpu->pending.mmio;
-	u64 data = 0;
+	struct hvx_pending *p = &vcpu->pending;
+	struct hvx_mmio_frag *f = &p->mmio_frag[p->mmio_cur];
 
-	memcpy(&data, vcpu->run->mmio.data, insn->size);
-	hvx_mmio_load_complete(insn, vcpu->regs, data);
-	hvx_skip_insn(vcpu, insn->len);
-	memset(&vcpu->pending, 0, sizeof(vcpu->pending));
+	if (!p->mmio.write)
+		memcpy((u8 *)&p->mmio_data + f->offset, vcpu->run->mmio.data, f->len);
+	if (++p->mmio_cur < p->mmio_nfrags)
+		return mmio_exit(vcpu);
+	if (!p->mmio.write) {
+		hvx_mmio_load_complete(&p->mmio, vcpu->regs, p->mmio_data);
+		hvx_skip_insn(vcpu, p->mmio.len);
+	}
+	p->mmio_nfrags = 0;
 	return 1;
 }

@@ -74,17 +74,37 @@ static int string_fault(struct hvx_vcpu *vcpu, u64 linear)
 	return 0;
 }
 
+/* Segment and address size of INS/OUTS when the CPU did not report them. */
+static int string_prefixes(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
+{
+	u8 bytes[HVX_INSN_MAX], seg, asz;
+	unsigned int n;
+
+	if (exit->io.seg != HVX_SEG_UNKNOWN && exit->io.addr_size)
+		return 0;
+	n = hvx_fetch_insn(vcpu, bytes);
+	if (!n || hvx_decode_string_io(bytes, n, hvx_vcpu_code_mode(vcpu), &seg, &asz))
+		return -EFAULT;
+	if (exit->io.seg == HVX_SEG_UNKNOWN)
+		exit->io.seg = seg;
+	if (!exit->io.addr_size)
+		exit->io.addr_size = asz;
+	return 0;
+}
+
 int hvx_handle_io(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 {
 	struct kvm_run *run = vcpu->run;
 	struct hvx_pending *p = &vcpu->pending;
 	unsigned int size = exit->io.size;
-	u64 mask = addr_mask(exit->io.addr_size);
 	bool down = vcpu->rflags & X86_EFLAGS_DF;
-	u64 rcx, linear;
+	u64 mask, rcx, linear;
 	u32 count = 1;
 
 	if (exit->io.string) {
+		if (string_prefixes(vcpu, exit))
+			return string_fault(vcpu, vcpu->rip);
+		mask = addr_mask(exit->io.addr_size);
 		rcx = exit->io.rep ? vcpu->regs[HVX_RCX] & mask : 1;
 		if (!rcx) {
 			/* REP with a zero count does nothing (SDM Vol 2 REP). */

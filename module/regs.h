@@ -33,5 +33,7 @@
 #define HVX_SEG_GS	5
 #define HVX_SEG_TR	6
 #define HVX_SEG_LDTR	7
+/* The backend could not tell (no decode assists): the core decodes it. */
+#define HVX_SEG_UNKNOWN	0xff
 
 #endif /* HVX_REGS_H */

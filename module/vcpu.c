@@ -87,7 +87,9 @@ void hvx_vcpu_reset(struct hvx_vcpu *vcpu)
 	vcpu->rflags = X86_EFLAGS_FIXED;
 	vcpu->apic_base = 0xfee00000ULL | MSR_IA32_APICBASE_ENABLE |
 			  (vcpu->id == 0 ? MSR_IA32_APICBASE_BSP : 0);
-	vcpu->misc_enable = 0;
+	/* KVM's reset value: no BTS, no PEBS (SDM Vol 4 Table 2-2). */
+	vcpu->misc_enable = MSR_IA32_MISC_ENABLE_BTS_UNAVAIL |
+			    MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
 	memset(&vcpu->pending, 0, sizeof(vcpu->pending));
 	hvx_fpu_reset(vcpu);
 	hvx_ops->vcpu_reset(vcpu);
@@ -161,7 +163,7 @@ static int vcpu_run(struct hvx_vcpu *vcpu)
 	 * immediate_exit is set: that is how VMMs sync state before saving.
 	 */
 	r = hvx_complete_userspace_io(vcpu);
-	if (r < 0)
+	if (r <= 0)
 		goto out;
 	/* Like KVM, leave exit_reason as the last exit set it. */
 	if (READ_ONCE(run->immediate_exit)) {

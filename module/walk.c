@@ -13,8 +13,8 @@
  * Not modelled: SMAP (needs EFLAGS.AC and the implicit-access rules),
  * protection keys, and the CPUID-dependent reservation of 1-GByte pages;
  * PAE PDPTEs are read from memory at CR3 rather than from the copies the
- * CPU loaded at MOV CR3, and their reserved bits yield a #PF(RSVD) here
- * where the CPU would have raised #GP at load time.
+ * CPU loaded at MOV CR3, and their reserved bits 2:1 yield a #PF(RSVD)
+ * here where an Intel CPU would have raised #GP at load time.
  */
 #ifdef __KERNEL__
 #include <linux/errno.h>
@@ -167,13 +167,18 @@ static int walk64(const struct hvx_paging *pg, u64 gva, unsigned int access,
 		rsvd |= PTE_XD;
 
 	if (pae) {
-		/* PDPTE (Table 4-8): no R/W, U/S or XD; bits 63, 8:5, 2:1 reserved. */
+		/*
+		 * PDPTE (Table 4-8): no R/W, U/S or XD; bits 63:M and 2:1
+		 * reserved. Intel also reserves 8:5 (checked at MOV CR3), but
+		 * AMD CPUs set the accessed bit (5) of a PAE PDPTE as they
+		 * walk it, so those bits are left to the CPU that already did.
+		 */
 		gva = (u32)gva;
 		if (read(ctx, (pg->cr3 & 0xffffffe0) + (gva >> 30) * 8, &entry, 8))
 			return -EIO;
 		if (!(entry & PTE_P))
 			return pf(pg, access, 0, pf_error);
-		if (entry & (bits(63, m) | bits(8, 5) | bits(2, 1)))
+		if (entry & (bits(63, m) | bits(2, 1)))
 			return pf(pg, access, HVX_PFERR_PRESENT | HVX_PFERR_RSVD, pf_error);
 		table = entry & addr_mask;
 		level = 2;

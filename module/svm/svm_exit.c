@@ -4,7 +4,6 @@
  * vendor-neutral struct hvx_exit. Only SVM facts live here; what to do
  * about each exit is the core's business (exit.c).
  */
-#include <asm/msr-index.h>
 #include <asm/svm.h>
 #include <asm/trapnr.h>
 
@@ -20,16 +19,6 @@
 #define LEN_MWAIT	3
 #define LEN_XSETBV	3
 
-/* Default address size of the guest's code segment (APM Vol 1 2.2.3). */
-static u8 svm_default_addr_size(struct vmcb *vmcb)
-{
-	u16 cs = vmcb->save.cs.attrib;
-
-	if ((vmcb->save.efer & EFER_LMA) && (cs & SVM_SELECTOR_L_MASK))
-		return 8;
-	return cs & SVM_SELECTOR_DB_MASK ? 4 : 2;
-}
-
 /* IOIO EXITINFO1 (APM Vol 2 15.10.2). */
 static void decode_ioio(struct hvx_vcpu *vcpu, u64 info1, u64 info2,
 			struct hvx_exit *exit)
@@ -41,15 +30,13 @@ static void decode_ioio(struct hvx_vcpu *vcpu, u64 info1, u64 info2,
 	exit->io.rep = !!(info1 & SVM_IOIO_REP_MASK);
 	/* SZ8/16/32 and A16/32/64 are one-hot fields. */
 	exit->io.size = (info1 & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
-	exit->io.addr_size = ((info1 & SVM_IOIO_ASIZE_MASK) >> SVM_IOIO_ASIZE_SHIFT) << 1;
 	/*
-	 * QEMU's TCG leaves the address-size field zero: fall back to the
-	 * code segment's default (an 0x67 prefix on INS/OUTS is not seen).
+	 * The segment is only reported with decode assists, and QEMU's TCG
+	 * leaves the address size zero too: then the core decodes the
+	 * instruction's prefixes.
 	 */
-	if (!exit->io.addr_size)
-		exit->io.addr_size = svm_default_addr_size(to_vmcb(vcpu));
-	/* The segment field is only filled in with decode assists. */
-	exit->io.seg = svm_has_decode_assists ? (info1 >> 10) & 7 : HVX_SEG_DS;
+	exit->io.addr_size = ((info1 & SVM_IOIO_ASIZE_MASK) >> SVM_IOIO_ASIZE_SHIFT) << 1;
+	exit->io.seg = svm_has_decode_assists ? (info1 >> 10) & 7 : HVX_SEG_UNKNOWN;
 	/* EXITINFO2 holds the next RIP for IOIO even without NRIP-save. */
 	exit->insn_len = info2 - vcpu->rip;
 }

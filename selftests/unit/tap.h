@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 /* A growing text buffer for diagnostics. */
 struct diag {
@@ -27,5 +29,6 @@ unsigned int parse_hex(const char *hex, unsigned char *out, unsigned int max);
 
 void test_decode(void);
 void test_walk(void);
+void test_ea(void);
 
 #endif

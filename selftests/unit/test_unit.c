@@ -85,6 +85,7 @@ int main(void)
 
 	test_decode();
 	test_walk();
+	test_ea();
 
 	printf("TAP version 13\n1..%u\n", nr_results);
 	for (i = 0; i < nr_results; i++) {

@@ -100,7 +100,7 @@ static void build_pae(struct hvx_paging *pg)
 	pg->efer = EFER_NXE;
 	set64(0x1020, 0, 0x3000 | PTE_P);
 	set64(0x1020, 2, 0x3000 | PTE_P | PTE_RW);		/* R/W rsvd here */
-	set64(0x1020, 3, 0x5000 | PTE_P);
+	set64(0x1020, 3, 0x5000 | PTE_P | 0x20);		/* A, as AMD CPUs set it */
 	set64(0x3000, 0, 0x4000 | PTE_URW);
 	set64(0x3000, 1, 0x00a00000 | PTE_PS | PTE_URW);	/* 2M */
 	set64(0x3000, 2, 0x00c00000 | 1ull << 62 | PTE_PS | PTE_URW);
@@ -226,7 +226,7 @@ static const struct walk_case walk_cases[] = {
 	{ PAE, 0, 0x1abc, URD, OK(0x12345abc),		"4K page" },
 	{ PAE, 0, 0x212345, UWR, OK(0xa12345),		"2M page" },
 	{ PAE, 0, 0x3abc, RD, OK(0x800000abc),		"4K page above 4G" },
-	{ PAE, 0, 0xfffff123, WR, OK(0xfeedf123),	"last page of 4G, PDPTE 3" },
+	{ PAE, 0, 0xfffff123, WR, OK(0xfeedf123),	"last page of 4G, PDPTE 3 with A set" },
 	{ PAE, 0, 0x40000000, RD, FAULT(0),		"PDPTE not present" },
 	{ PAE, 0, 0x80000000, RD, FAULT(P | RSVD),	"PDPTE: R/W bit rsvd" },
 	{ PAE, 0, 0x400000, URD, FAULT(P | U | RSVD),	"bit 62 rsvd in PAE" },
