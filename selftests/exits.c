@@ -257,12 +257,48 @@ static void execute_from_mmio(void)
 	TEST_ASSERT_EQ(vcpu->run->internal.suberror, KVM_INTERNAL_ERROR_EMULATION);
 }
 
+static void guest_done_at_once(void)
+{
+	GUEST_DONE();
+}
+
+/*
+ * Guest state KVM_SET_SREGS accepts but VM entry refuses: a 64-bit code
+ * segment with D set (APM Vol 2 15.5.1; SDM Vol 3 26.3.1.2). KVM_RUN
+ * reports KVM_EXIT_FAIL_ENTRY, and the vCPU runs once the state is fixed.
+ */
+static void invalid_state_fail_entry(void)
+{
+	struct vm *vm = vm_create();
+	struct vcpu *vcpu = vm_vcpu_add(vm, 0);
+	struct kvm_sregs sregs, good;
+	struct kvm_regs regs;
+	char buf[512];
+
+	vcpu_set_entry(vcpu, guest_done_at_once);
+	vcpu_get_regs(vcpu, &regs);
+	vcpu_get_sregs(vcpu, &good);
+	sregs = good;
+	sregs.cs.db = 1;
+	vcpu_set_sregs(vcpu, &sregs);
+	vcpu_run(vcpu);
+	test_diag("%s", exit_describe(vcpu, buf, sizeof(buf)));
+	ASSERT_EXIT_REASON(vcpu, KVM_EXIT_FAIL_ENTRY);
+	/* SVM: VMEXIT_INVALID, exit code -1 in its 32-bit field. */
+	TEST_ASSERT_EQ(vcpu->run->fail_entry.hardware_entry_failure_reason, 0xffffffffULL);
+	/* What a refused entry leaves in the registers is unspecified. */
+	vcpu_set_regs(vcpu, &regs);
+	vcpu_set_sregs(vcpu, &good);
+	vcpu_run_expect_done(vcpu);
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(hlt_exit, "HLT exits with KVM_EXIT_HLT, RIP after the HLT"),
 	TEST_CASE(triple_fault_empty_idt, "exception with an empty IDT: KVM_EXIT_SHUTDOWN"),
 	TEST_CASE(triple_fault_bad_stack, "exception on a non-canonical stack: KVM_EXIT_SHUTDOWN"),
 	TEST_CASE(guest_exception_handlers, "guest #BP, #DE, #UD reach the guest's handlers"),
 	TEST_CASE(unhandled_exception_reported, "a guest #PF without handler is reported"),
+	TEST_CASE(invalid_state_fail_entry, "state VM entry refuses: KVM_EXIT_FAIL_ENTRY, then runs when fixed"),
 	TEST_CASE(execute_from_mmio, "executing from a GPA without memory: INTERNAL_ERROR"),
 	TEST_CASE(signal_interrupts_run, "a signal interrupts KVM_RUN: EINTR, KVM_EXIT_INTR"),
 	TEST_CASE(immediate_exit, "immediate_exit: EINTR at once, the guest does not run"),

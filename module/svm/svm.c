@@ -276,6 +276,14 @@ static void svm_run(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	svm_stgi();
 
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	/*
+	 * A refused VMRUN ran no guest: what #VMEXIT wrote to the save area
+	 * is not guest state, so keep the registers the VMM gave us.
+	 */
+	if (vmcb->control.exit_code == (u32)SVM_EXIT_ERR) {
+		svm_decode_exit(vcpu, exit);
+		return;
+	}
 	vcpu->regs[HVX_RAX] = vmcb->save.rax;
 	vcpu->regs[HVX_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;

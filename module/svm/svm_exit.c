@@ -65,14 +65,15 @@ static bool requeue_event(struct vmcb_control_area *c)
 void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 {
 	struct vmcb_control_area *c = &to_vmcb(vcpu)->control;
-	u64 code = c->exit_code;
+	/* EXITCODE's low half; VMEXIT_INVALID is -1 there (APM Vol 2 C.1). */
+	u32 code = c->exit_code;
 
 	exit->hw_reason = code;
 	exit->info[0] = c->exit_info_1;
 	exit->info[1] = c->exit_info_2;
 	exit->insn_len = 0;
 
-	if (code == SVM_EXIT_ERR) {
+	if (code == (u32)SVM_EXIT_ERR) {
 		exit->reason = HVX_EXIT_FAIL_ENTRY;
 		return;
 	}
