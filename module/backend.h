@@ -50,6 +50,12 @@ struct hvx_backend_ops {
 	void (*set_sregs)(struct hvx_vcpu *vcpu, const struct kvm_sregs *sregs);
 	void (*get_segment)(struct hvx_vcpu *vcpu, struct kvm_segment *s, int seg);
 	u64 (*get_cr)(struct hvx_vcpu *vcpu, int cr);
+	/*
+	 * A guest write to a CR it does not own, already checked against
+	 * the architectural rules (cr.c). NULL if the backend never exits
+	 * on CR accesses.
+	 */
+	int (*set_cr)(struct hvx_vcpu *vcpu, int cr, u64 val);
 	u64 (*get_efer)(struct hvx_vcpu *vcpu);
 	int (*get_cpl)(struct hvx_vcpu *vcpu);
 
@@ -65,5 +71,6 @@ struct hvx_backend_ops {
 };
 
 extern const struct hvx_backend_ops hvx_svm_ops;
+extern const struct hvx_backend_ops hvx_vmx_ops;
 
 #endif /* HVX_BACKEND_H */

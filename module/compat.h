@@ -25,4 +25,43 @@
  * of int. Whoever wires one of those up adds its shim here.
  */
 
+/*
+ * Host-state helpers for VMX. On 6.1 and 6.12 they are inlines over
+ * symbols every GPL module gets; on 7.2 cr4_update_irqsoff() (behind
+ * cr4_set_bits()), __tss_limit_invalid and the apic ops are exported to
+ * the kvm modules only (shared/rig-notes.md), so that kernel needs other
+ * answers here, and only here.
+ */
+#include <asm/apic.h>
+#include <asm/desc.h>
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
+
+/* CR4.VMXE through the kernel's CR4 shadow, so it is never rewritten away. */
+static inline void hvx_cr4_set_bits(unsigned long mask)
+{
+	cr4_set_bits(mask);
+}
+
+static inline void hvx_cr4_clear_bits(unsigned long mask)
+{
+	cr4_clear_bits(mask);
+}
+
+/* Have the kernel reload TR before it next needs the I/O bitmap. */
+static inline void hvx_invalidate_tss_limit(void)
+{
+	invalidate_tss_limit();
+}
+
+static inline void hvx_load_gs_index(unsigned int selector)
+{
+	load_gs_index(selector);
+}
+
+static inline void hvx_send_self_nmi(void)
+{
+	apic->send_IPI_self(NMI_VECTOR);
+}
+
 #endif /* HVX_COMPAT_H */

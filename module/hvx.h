@@ -46,6 +46,7 @@ enum hvx_exit_reason {
 	HVX_EXIT_UD,		/* inject #UD (e.g. VMRUN, VMMCALL in guest) */
 	HVX_EXIT_NOP,		/* skip the instruction (MONITOR/MWAIT/WBINVD) */
 	HVX_EXIT_XSETBV,
+	HVX_EXIT_CR,		/* MOV to/from a CR the guest does not own */
 	HVX_EXIT_FAIL_ENTRY,	/* VM entry refused the guest state */
 	HVX_EXIT_UNKNOWN,	/* unexpected exit: internal error to userspace */
 };
@@ -73,8 +74,16 @@ struct hvx_exit {
 			bool present;	/* a translation existed */
 			bool walk;	/* while walking the guest's page tables */
 		} npf;
+		struct {
+			u8 cr;		/* 0, 3, 4 or 8 */
+			u8 type;	/* HVX_CR_* */
+			u8 gpr;		/* MOV: the general register */
+			u16 lmsw;	/* LMSW: the source operand */
+		} cr;
 	};
 };
+
+enum { HVX_CR_MOV_TO, HVX_CR_MOV_FROM, HVX_CR_CLTS, HVX_CR_LMSW };
 
 /* Requests a vCPU handles before its next entry (bit numbers). */
 enum {
@@ -204,6 +213,11 @@ const struct kvm_cpuid_entry2 *hvx_find_cpuid(struct hvx_vcpu *vcpu,
 int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data, bool host);
 int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
 int hvx_get_msr_index_list(struct kvm_msr_list __user *ulist);
+
+/* cr.c: the architectural rules for CR0/CR3/CR4/EFER (SDM Vol 3 2.5). */
+u64 hvx_cr4_valid_bits(void);
+bool hvx_sregs_valid(const struct kvm_sregs *s);
+int hvx_handle_cr(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
 
 /* fpu.c */
 int hvx_fpu_init(void);

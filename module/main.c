@@ -148,6 +148,7 @@ static struct miscdevice hvx_dev = {
 
 static const struct hvx_backend_ops *const hvx_backends[] = {
 	&hvx_svm_ops,
+	&hvx_vmx_ops,
 };
 
 static int hvx_pick_backend(void)
@@ -169,7 +170,7 @@ static int __init hvx_init(void)
 
 	r = hvx_pick_backend();
 	if (r) {
-		pr_err("no usable hardware virtualization (AMD SVM with NPT) found\n");
+		pr_err("no usable hardware virtualization (AMD SVM with NPT, or Intel VMX with EPT and unrestricted guest) found\n");
 		return r;
 	}
 	r = hvx_fpu_init();

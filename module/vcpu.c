@@ -244,57 +244,6 @@ static void vcpu_set_regs(struct hvx_vcpu *vcpu, const struct kvm_regs *regs)
 	vcpu->rflags = regs->rflags | X86_EFLAGS_FIXED;
 }
 
-/* CR4 bits a guest may hold: what this CPU implements, minus VMXE. */
-static u64 vcpu_cr4_valid_bits(void)
-{
-	u64 bits = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
-		   X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
-		   X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
-
-	if (boot_cpu_has(X86_FEATURE_UMIP))
-		bits |= X86_CR4_UMIP;
-	if (boot_cpu_has(X86_FEATURE_FSGSBASE))
-		bits |= X86_CR4_FSGSBASE;
-	if (boot_cpu_has(X86_FEATURE_PCID))
-		bits |= X86_CR4_PCIDE;
-	if (boot_cpu_has(X86_FEATURE_XSAVE))
-		bits |= X86_CR4_OSXSAVE;
-	if (boot_cpu_has(X86_FEATURE_SMEP))
-		bits |= X86_CR4_SMEP;
-	if (boot_cpu_has(X86_FEATURE_SMAP))
-		bits |= X86_CR4_SMAP;
-	if (boot_cpu_has(X86_FEATURE_PKU))
-		bits |= X86_CR4_PKE;
-	return bits;
-}
-
-/*
- * The consistency rules KVM_SET_SREGS enforces (KVM returns -EINVAL for
- * the same inputs): SDM Vol 3 2.5 / 9.8.5, APM Vol 2 3.1 and 14.6.
- */
-static bool vcpu_sregs_valid(const struct kvm_sregs *s)
-{
-	u64 efer_bits = EFER_SCE | EFER_LME | EFER_LMA | EFER_NX;
-
-	if (s->cr0 >> 32 || s->cr4 & ~vcpu_cr4_valid_bits())
-		return false;
-	if ((s->cr0 & X86_CR0_PG) && !(s->cr0 & X86_CR0_PE))
-		return false;
-	if ((s->cr0 & X86_CR0_NW) && !(s->cr0 & X86_CR0_CD))
-		return false;
-	if (s->efer & ~efer_bits)
-		return false;
-	if ((s->efer & EFER_LME) && (s->cr0 & X86_CR0_PG)) {
-		if (!(s->cr4 & X86_CR4_PAE) || !(s->efer & EFER_LMA))
-			return false;
-		if (s->cr3 >> boot_cpu_data.x86_phys_bits)
-			return false;
-	} else if ((s->efer & EFER_LMA) || s->cs.l) {
-		return false;
-	}
-	return true;
-}
-
 static int vcpu_get_msrs(struct hvx_vcpu *vcpu, struct kvm_msrs __user *umsrs,
 			 bool set)
 {
@@ -379,7 +328,7 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 			r = -EFAULT;
 			break;
 		}
-		if (!vcpu_sregs_valid(&u->sregs)) {
+		if (!hvx_sregs_valid(&u->sregs)) {
 			r = -EINVAL;
 			break;
 		}
@@ -514,7 +463,10 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 		goto err;
 	/* Guest TSC starts near zero, as on KVM. */
 	vcpu->tsc_offset = -rdtsc();
+	/* The reset writes backend state that may need the CPU (a VMCS). */
+	vcpu_load(vcpu);
 	hvx_vcpu_reset(vcpu);
+	vcpu_put(vcpu);
 
 	hvx_vm_get(vm);
 	r = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu,

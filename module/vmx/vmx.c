@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Intel VMX backend: capability probing, VMXON per CPU, the VMCS of each
+ * vCPU as it follows its thread across CPUs, and the VM-entry path. Guest
+ * state accessors are in vmx_vmcs.c, exit decoding in vmx_exit.c, the EPT
+ * entry format in vmx_ept.c.
+ *
+ * A VMCS is "loaded" on at most one CPU at a time (SDM Vol 3 25.1): when
+ * a vCPU's thread moves, its VMCS is VMCLEARed on the old CPU (by IPI)
+ * before VMPTRLD on the new one, and a VMCLEARed VMCS must be entered with
+ * VMLAUNCH again. Each CPU keeps the list of VMCSs loaded on it so that
+ * VMXOFF (last VM gone, CPU offline, reboot) can clear them first.
+ */
+#define pr_fmt(fmt) "hvx: " fmt
+
+#include <linux/kernel.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
+#include <asm/cpufeature.h>
+#include <asm/desc.h>
+#include <asm/msr.h>
+#include <asm/msr-index.h>
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
+
+#include "backend.h"
+#include "alloc.h"
+#include "compat.h"
+#include "vmx.h"
+
+struct vmx_cpu {
+	void *vmxon;
+	struct list_head loaded;	/* VMCSs loaded on this CPU */
+	struct hvx_vmx_vcpu *current_vmcs;	/* the last VMPTRLD here */
+};
+
+static DEFINE_PER_CPU(struct vmx_cpu, vmx_cpu);
+struct vmx_config vmx_cfg;
+void *vmx_msr_bitmap;
+unsigned long hvx_vmwrite_errors;
+
+/* VPIDs 1..VMX_NR_VPIDS-1 (0 is the host's, SDM Vol 3 29.1). */
+static unsigned long *vmx_vpids;
+static DEFINE_SPINLOCK(vmx_vpid_lock);
+
+/*
+ * MSRs the guest reads and writes directly: the VMCS holds FS/GS bases
+ * and SYSENTER state, the MSR areas swap the syscall MSRs and
+ * KERNEL_GS_BASE, so the host's values come back at every exit.
+ */
+const u32 vmx_auto_msrs[VMX_NR_AUTO_MSRS] = {
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
+};
+
+static const u32 vmx_direct_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+	MSR_IA32_SYSENTER_EIP,
+};
+
+/* Read bitmaps at 0/1 KiB, write bitmaps at 2/3 KiB (SDM Vol 3 25.6.9). */
+static void msr_bitmap_allow(u8 *bitmap, u32 msr)
+{
+	unsigned int base = msr >= 0xc0000000 ? 1024 : 0;
+	unsigned int bit = msr & 0x1fff;
+
+	__clear_bit(bit, (unsigned long *)(bitmap + base));
+	__clear_bit(bit, (unsigned long *)(bitmap + 2048 + base));
+}
+
+/*
+ * A control word from its capability MSR (SDM Vol 3 A.3-A.5): the low half
+ * says which bits must be 1, the high half which may be 1.
+ */
+static int vmx_adjust(u32 min, u32 opt, u32 msr, u32 *result)
+{
+	u32 must, may, ctl;
+
+	rdmsr(msr, must, may);
+	ctl = ((min | opt) & may) | must;
+	if ((ctl & min) != min)
+		return -EIO;
+	*result = ctl;
+	return 0;
+}
+
+static int vmx_setup_controls(bool true_ctls)
+{
+	u64 cap;
+
+	if (vmx_adjust(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
+		       PIN_BASED_VIRTUAL_NMIS,
+		       true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
+				   MSR_IA32_VMX_PINBASED_CTLS, &vmx_cfg.pin))
+		return -EIO;
+	/*
+	 * Everything that must not reach the host exits: HLT, MWAIT/MONITOR,
+	 * every port (unconditional I/O exiting), CR8 (no TPR shadow yet: the
+	 * guest must not write the host's TPR), MSRs outside the bitmap.
+	 */
+	if (vmx_adjust(CPU_BASED_HLT_EXITING | CPU_BASED_MWAIT_EXITING |
+		       CPU_BASED_MONITOR_EXITING | CPU_BASED_UNCOND_IO_EXITING |
+		       CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING |
+		       CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_USE_TSC_OFFSETTING |
+		       CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0,
+		       true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+				   MSR_IA32_VMX_PROCBASED_CTLS, &vmx_cfg.exec))
+		return -EIO;
+	if (vmx_adjust(SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST,
+		       SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_INVPCID,
+		       MSR_IA32_VMX_PROCBASED_CTLS2, &vmx_cfg.exec2)) {
+		pr_err("VMX without EPT and unrestricted guest is not supported\n");
+		return -EIO;
+	}
+	if (vmx_adjust(VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
+		       VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT |
+		       VM_EXIT_LOAD_IA32_PAT, 0,
+		       true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS,
+		       &vmx_cfg.exit))
+		return -EIO;
+	if (vmx_adjust(VM_ENTRY_LOAD_IA32_EFER | VM_ENTRY_LOAD_IA32_PAT, 0,
+		       true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS,
+		       &vmx_cfg.entry))
+		return -EIO;
+	/* IA-32e mode is per guest, set with EFER.LMA. */
+	vmx_cfg.entry &= ~VM_ENTRY_IA32E_MODE;
+
+	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, cap);
+	if (!(cap & VMX_EPT_PAGE_WALK_4_BIT) || !(cap & VMX_EPTP_WB_BIT) ||
+	    !(cap & VMX_EPT_INVEPT_BIT) ||
+	    !(cap & (VMX_EPT_EXTENT_CONTEXT_BIT | VMX_EPT_EXTENT_GLOBAL_BIT))) {
+		pr_err("EPT without 4-level walks, write-back or INVEPT is not supported\n");
+		return -EIO;
+	}
+	vmx_cfg.ept_ad = cap & VMX_EPT_AD_BIT;
+	vmx_cfg.invept_single = cap & VMX_EPT_EXTENT_CONTEXT_BIT;
+	vmx_cfg.vpid = (vmx_cfg.exec2 & SECONDARY_EXEC_ENABLE_VPID) &&
+		       (cap & VMX_VPID_INVVPID_BIT) &&
+		       (cap & (VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT |
+			       VMX_VPID_EXTENT_GLOBAL_CONTEXT_BIT));
+	if (!vmx_cfg.vpid)
+		vmx_cfg.exec2 &= ~SECONDARY_EXEC_ENABLE_VPID;
+	vmx_cfg.invvpid_single = cap & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT;
+	return 0;
+}
+
+static void vmx_free_cpu_pages(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct vmx_cpu *vc = per_cpu_ptr(&vmx_cpu, cpu);
+
+		hvx_free_pages(NULL, vc->vmxon, get_order(vmx_cfg.vmcs_size));
+		vc->vmxon = NULL;
+	}
+}
+
+static void vmx_hardware_unsetup(void)
+{
+	vmx_free_cpu_pages();
+	hvx_free_page(NULL, vmx_msr_bitmap);
+	vmx_msr_bitmap = NULL;
+	bitmap_free(vmx_vpids);
+	vmx_vpids = NULL;
+}
+
+static int vmx_hardware_setup(void)
+{
+	u64 feat, basic;
+	unsigned int i;
+	int cpu;
+
+	if (!boot_cpu_has(X86_FEATURE_VMX))
+		return -ENODEV;
+	rdmsrl(MSR_IA32_FEAT_CTL, feat);
+	if (!(feat & FEAT_CTL_LOCKED) || !(feat & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX)) {
+		pr_err("VMX is disabled by the firmware (IA32_FEATURE_CONTROL)\n");
+		return -ENODEV;
+	}
+	/* IA32_VMX_BASIC (SDM Vol 3 A.1). */
+	rdmsrl(MSR_IA32_VMX_BASIC, basic);
+	vmx_cfg.revision_id = basic & 0x7fffffff;
+	vmx_cfg.vmcs_size = (basic >> 32) & 0x1fff;
+	vmx_cfg.ins_outs_info = basic & VMX_BASIC_INOUT;
+	if (vmx_cfg.vmcs_size > PAGE_SIZE ||
+	    ((basic & VMX_BASIC_MEM_TYPE_MASK) >> VMX_BASIC_MEM_TYPE_SHIFT) !=
+	    VMX_BASIC_MEM_TYPE_WB)
+		return -ENODEV;
+	if (vmx_setup_controls(basic & VMX_BASIC_TRUE_CTLS))
+		return -ENODEV;
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, vmx_cfg.cr0_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, vmx_cfg.cr0_fixed1);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, vmx_cfg.cr4_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, vmx_cfg.cr4_fixed1);
+
+	vmx_msr_bitmap = hvx_alloc_page(NULL);
+	vmx_vpids = bitmap_zalloc(VMX_NR_VPIDS, GFP_KERNEL);
+	if (!vmx_msr_bitmap || !vmx_vpids)
+		goto nomem;
+	__set_bit(0, vmx_vpids);
+	memset(vmx_msr_bitmap, 0xff, PAGE_SIZE);
+	for (i = 0; i < ARRAY_SIZE(vmx_auto_msrs); i++)
+		msr_bitmap_allow(vmx_msr_bitmap, vmx_auto_msrs[i]);
+	for (i = 0; i < ARRAY_SIZE(vmx_direct_msrs); i++)
+		msr_bitmap_allow(vmx_msr_bitmap, vmx_direct_msrs[i]);
+
+	for_each_possible_cpu(cpu) {
+		struct vmx_cpu *vc = per_cpu_ptr(&vmx_cpu, cpu);
+
+		vc->vmxon = hvx_alloc_pages(NULL, get_order(vmx_cfg.vmcs_size));
+		if (!vc->vmxon)
+			goto nomem;
+		*(u32 *)vc->vmxon = vmx_cfg.revision_id;
+		INIT_LIST_HEAD(&vc->loaded);
+	}
+	pr_info("VMX: EPT%s, VPID %s, unrestricted guest\n",
+		vmx_cfg.ept_ad ? " with A/D" : "", vmx_cfg.vpid ? "on" : "off");
+	return 0;
+nomem:
+	vmx_hardware_unsetup();
+	return -ENOMEM;
+}
+
+/*
+ * CR4.VMXE already set means another hypervisor (kvm_intel) is in VMX
+ * operation on this CPU: never VMXON over it (SDM Vol 3 24.7).
+ */
+static int vmx_cpu_enable(void)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	u64 cr0 = read_cr0(), cr4 = __read_cr4();
+
+	if (cr4 & X86_CR4_VMXE)
+		return -EBUSY;
+	/* CR0 must respect the VMX fixed bits (SDM Vol 3 24.8). */
+	if ((cr0 & vmx_cfg.cr0_fixed0) != vmx_cfg.cr0_fixed0 ||
+	    (cr0 & ~vmx_cfg.cr0_fixed1))
+		return -EIO;
+	hvx_cr4_set_bits(X86_CR4_VMXE);
+	if (vmx_vmxon(__pa(vc->vmxon))) {
+		hvx_cr4_clear_bits(X86_CR4_VMXE);
+		return -EBUSY;
+	}
+	/* Translations a previous VMX user left behind are not ours. */
+	vmx_invept(VMX_EPT_EXTENT_GLOBAL, 0);
+	vc->current_vmcs = NULL;
+	return 0;
+}
+
+/* VMCLEAR @vmx on this CPU, where it is loaded. Interrupts off. */
+static void vmx_clear_here(struct hvx_vmx_vcpu *vmx)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+
+	if (vmx->cpu != smp_processor_id())
+		return;
+	vmx_vmclear(vmx->vmcs_pa);
+	if (vc->current_vmcs == vmx)
+		vc->current_vmcs = NULL;
+	list_del(&vmx->loaded_node);
+	vmx->launched = false;
+	/* Publish the list removal before the CPU field (read by others). */
+	smp_wmb();
+	WRITE_ONCE(vmx->cpu, -1);
+}
+
+static void vmx_clear_ipi(void *data)
+{
+	vmx_clear_here(data);
+}
+
+/* VMCLEAR @vmx wherever it is loaded. */
+static void vmx_clear_remote(struct hvx_vmx_vcpu *vmx)
+{
+	int cpu = READ_ONCE(vmx->cpu);
+
+	if (cpu >= 0)
+		smp_call_function_single(cpu, vmx_clear_ipi, vmx, 1);
+}
+
+static void vmx_cpu_disable(void)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	struct hvx_vmx_vcpu *vmx, *tmp;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	list_for_each_entry_safe(vmx, tmp, &vc->loaded, loaded_node)
+		vmx_clear_here(vmx);
+	local_irq_restore(flags);
+	vmx_vmxoff();
+	hvx_cr4_clear_bits(X86_CR4_VMXE);
+}
+
+static int vmx_vm_init(struct hvx_vm *vm)
+{
+	return 0;
+}
+
+static void vmx_vm_destroy(struct hvx_vm *vm)
+{
+}
+
+static u16 vmx_alloc_vpid(void)
+{
+	u16 vpid = 0;
+
+	if (!vmx_cfg.vpid)
+		return 0;
+	spin_lock(&vmx_vpid_lock);
+	vpid = find_first_zero_bit(vmx_vpids, VMX_NR_VPIDS);
+	if (vpid < VMX_NR_VPIDS)
+		__set_bit(vpid, vmx_vpids);
+	else
+		vpid = 0;	/* out of VPIDs: share the host's, flush always */
+	spin_unlock(&vmx_vpid_lock);
+	return vpid;
+}
+
+static void vmx_free_vpid(u16 vpid)
+{
+	if (!vpid)
+		return;
+	spin_lock(&vmx_vpid_lock);
+	__clear_bit(vpid, vmx_vpids);
+	spin_unlock(&vmx_vpid_lock);
+}
+
+static int vmx_vcpu_create(struct hvx_vcpu *vcpu)
+{
+	struct hvx_vmx_vcpu *vmx;
+
+	vmx = kzalloc(sizeof(*vmx), GFP_KERNEL_ACCOUNT);
+	if (!vmx)
+		return -ENOMEM;
+	vmx->vmcs = hvx_alloc_page(vcpu->vm);
+	vmx->msr_page = hvx_alloc_page(vcpu->vm);
+	if (!vmx->vmcs || !vmx->msr_page) {
+		hvx_free_page(vcpu->vm, vmx->vmcs);
+		hvx_free_page(vcpu->vm, vmx->msr_page);
+		kfree(vmx);
+		return -ENOMEM;
+	}
+	*(u32 *)vmx->vmcs = vmx_cfg.revision_id;
+	vmx->vmcs_pa = __pa(vmx->vmcs);
+	vmx->cpu = -1;
+	INIT_LIST_HEAD(&vmx->loaded_node);
+	vmx->guest_msrs = vmx->msr_page;
+	vmx->host_msrs = vmx->msr_page + PAGE_SIZE / 2;
+	vmx->vpid = vmx_alloc_vpid();
+	vmx->eptp = vmx_eptp(vcpu->vm->mmu.root_pa);
+	vcpu->arch = vmx;
+	return 0;
+}
+
+static void vmx_vcpu_free(struct hvx_vcpu *vcpu)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx_clear_remote(vmx);
+	if (hvx_vmwrite_errors)
+		pr_err_once("%lu VMWRITEs failed (an hvx bug)\n", hvx_vmwrite_errors);
+	vmx_free_vpid(vmx->vpid);
+	hvx_free_page(vcpu->vm, vmx->vmcs);
+	hvx_free_page(vcpu->vm, vmx->msr_page);
+	kfree(vmx);
+	vcpu->arch = NULL;
+}
+
+static void vmx_vcpu_reset(struct hvx_vcpu *vcpu)
+{
+	vmx_vmcs_reset(vcpu);
+}
+
+/* The host state that differs between CPUs (SDM Vol 3 25.5). */
+static void vmx_set_host_cpu_state(void)
+{
+	struct desc_ptr gdt, idt;
+	struct ldttss_desc *tss;
+	u64 tr_base, sysenter_esp;
+
+	native_store_gdt(&gdt);
+	store_idt(&idt);
+	/* A 64-bit TSS descriptor spans two entries (SDM Vol 3 7.2.3). */
+	tss = (struct ldttss_desc *)(gdt.address + GDT_ENTRY_TSS * 8);
+	tr_base = tss->base0 | ((u64)tss->base1 << 16) | ((u64)tss->base2 << 24) |
+		  ((u64)tss->base3 << 32);
+	rdmsrl(MSR_IA32_SYSENTER_ESP, sysenter_esp);
+	vmcs_write(HOST_GDTR_BASE, gdt.address);
+	vmcs_write(HOST_IDTR_BASE, idt.address);
+	vmcs_write(HOST_TR_BASE, tr_base);
+	vmcs_write(HOST_IA32_SYSENTER_ESP, sysenter_esp);
+}
+
+/*
+ * Make @vcpu's VMCS current on @cpu (preemption off). Moving CPUs means
+ * VMCLEAR on the old one, a VMLAUNCH next, new per-CPU host state, and a
+ * TLB flush: translations for this EPTP/VPID cached here may be stale.
+ */
+static void vmx_vcpu_load(struct hvx_vcpu *vcpu, int cpu)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	bool moved = READ_ONCE(vmx->cpu) != cpu;
+	unsigned long flags;
+
+	if (moved) {
+		vmx_clear_remote(vmx);
+		/* Pairs with the smp_wmb() in vmx_clear_here(). */
+		smp_rmb();
+		local_irq_save(flags);
+		list_add(&vmx->loaded_node, &vc->loaded);
+		WRITE_ONCE(vmx->cpu, cpu);
+		local_irq_restore(flags);
+	}
+	if (vc->current_vmcs != vmx) {
+		vmx_vmptrld(vmx->vmcs_pa);
+		vc->current_vmcs = vmx;
+	}
+	if (moved) {
+		vmx_set_host_cpu_state();
+		hvx_vcpu_request(vcpu, HVX_REQ_TLB_FLUSH);
+	}
+}
+
+static void vmx_vcpu_put(struct hvx_vcpu *vcpu)
+{
+}
+
+/* Forget cached guest translations of this vCPU on this CPU. */
+static void vmx_flush_tlb(struct hvx_vcpu *vcpu)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	/* INVEPT drops guest-physical and combined mappings (SDM Vol 3 29.4.3.1). */
+	if (vmx_cfg.invept_single)
+		vmx_invept(VMX_EPT_EXTENT_CONTEXT, vmx->eptp);
+	else
+		vmx_invept(VMX_EPT_EXTENT_GLOBAL, 0);
+	if (vmx->vpid) {
+		if (vmx_cfg.invvpid_single)
+			vmx_invvpid(VMX_VPID_EXTENT_SINGLE_CONTEXT, vmx->vpid, 0);
+		else
+			vmx_invvpid(VMX_VPID_EXTENT_ALL_CONTEXT, 0, 0);
+	}
+}
+
+/*
+ * An NMI that caused the exit was taken by VMX, not by the host, and NMIs
+ * stay blocked until the next IRET (SDM Vol 3 27.1, 34.8). Send it again
+ * to this CPU and unblock with an IRET to the next instruction, so the
+ * host's own NMI handler runs: no entry point private to KVM is needed.
+ */
+static void vmx_reraise_nmi(void)
+{
+	hvx_send_self_nmi();
+	asm volatile("mov %%ss, %%rax\n\t"
+		     "push %%rax\n\t"
+		     "push %%rsp\n\t"
+		     "addq $8, (%%rsp)\n\t"
+		     "pushfq\n\t"
+		     "mov %%cs, %%rax\n\t"
+		     "push %%rax\n\t"
+		     "lea 1f(%%rip), %%rax\n\t"
+		     "push %%rax\n\t"
+		     "iretq\n"
+		     "1:"
+		     : : : "rax", "memory", "cc");
+}
+
+/* Host selectors VM exit leaves at 0 (SDM Vol 3 27.5.2): restore them. */
+struct vmx_host_segs {
+	u16 ds, es, fs, gs;
+	u64 fs_base;
+};
+
+static void vmx_save_host_segs(struct vmx_host_segs *h)
+{
+	savesegment(ds, h->ds);
+	savesegment(es, h->es);
+	savesegment(fs, h->fs);
+	savesegment(gs, h->gs);
+	rdmsrl(MSR_FS_BASE, h->fs_base);
+}
+
+static void vmx_restore_host(const struct vmx_host_segs *h)
+{
+	struct desc_ptr gdt, idt;
+
+	/* VM exit sets the GDTR and IDTR limits to 0xffff (SDM Vol 3 27.5.2). */
+	native_store_gdt(&gdt);
+	gdt.size = GDT_SIZE - 1;
+	native_load_gdt(&gdt);
+	store_idt(&idt);
+	idt.size = IDT_ENTRIES * 16 - 1;
+	native_load_idt(&idt);
+	/* ... and the TR limit to 0x67, cutting off the I/O bitmap. */
+	hvx_invalidate_tss_limit();
+	if (h->ds)
+		loadsegment(ds, h->ds);
+	if (h->es)
+		loadsegment(es, h->es);
+	if (h->fs) {
+		loadsegment(fs, h->fs);
+		wrmsrl(MSR_FS_BASE, h->fs_base);
+	}
+	if (h->gs)
+		hvx_load_gs_index(h->gs);
+}
+
+/* Host state a thread (not a CPU) owns, refreshed before every entry. */
+static void vmx_set_host_thread_state(struct hvx_vmx_vcpu *vmx,
+				      const struct vmx_host_segs *h)
+{
+	unsigned int i;
+	u64 gs_base;
+
+	vmcs_write(HOST_CR3, __native_read_cr3());
+	vmcs_write(HOST_CR4, __read_cr4());
+	vmcs_write(HOST_FS_BASE, h->fs_base);
+	rdmsrl(MSR_GS_BASE, gs_base);
+	vmcs_write(HOST_GS_BASE, gs_base);
+	for (i = 0; i < VMX_NR_AUTO_MSRS; i++)
+		rdmsrl(vmx->host_msrs[i].index, vmx->host_msrs[i].value);
+}
+
+static void vmx_run(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	struct vmx_host_segs host;
+	int fail;
+
+	vmx_save_host_segs(&host);
+	vmx_set_host_thread_state(vmx, &host);
+	vmcs_write(GUEST_RSP, vcpu->regs[HVX_RSP]);
+	vmcs_write(GUEST_RIP, vcpu->rip);
+	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
+	vmcs_write(TSC_OFFSET, vcpu->tsc_offset);
+	/* VMX does not switch CR2 (SDM Vol 3 27.3.1.1 lists what it saves). */
+	if (native_read_cr2() != vmx->cr2)
+		native_write_cr2(vmx->cr2);
+
+	fail = __hvx_vmx_vcpu_run(vcpu->regs, vmx->launched, HOST_RSP);
+
+	vmx->cr2 = native_read_cr2();
+	vmx_restore_host(&host);
+	if (fail) {
+		/* VMfailValid leaves its reason in the VMCS (SDM Vol 3 31.4). */
+		exit->reason = HVX_EXIT_FAIL_ENTRY;
+		exit->hw_reason = vmcs_read32(VM_INSTRUCTION_ERROR);
+		return;
+	}
+	vcpu->regs[HVX_RSP] = vmcs_read(GUEST_RSP);
+	vcpu->rip = vmcs_read(GUEST_RIP);
+	vcpu->rflags = vmcs_read(GUEST_RFLAGS);
+	vmx_decode_exit(vcpu, exit);
+	/* A failed entry leaves the VMCS clear: VMLAUNCH again next time. */
+	if (exit->reason != HVX_EXIT_FAIL_ENTRY)
+		vmx->launched = true;
+	if (exit->reason == HVX_EXIT_INTR && exit->info[1])
+		vmx_reraise_nmi();
+}
+
+const struct hvx_backend_ops hvx_vmx_ops = {
+	.name			= "Intel VMX",
+	.hardware_setup		= vmx_hardware_setup,
+	.hardware_unsetup	= vmx_hardware_unsetup,
+	.cpu_enable		= vmx_cpu_enable,
+	.cpu_disable		= vmx_cpu_disable,
+	.vm_init		= vmx_vm_init,
+	.vm_destroy		= vmx_vm_destroy,
+	.vcpu_create		= vmx_vcpu_create,
+	.vcpu_free		= vmx_vcpu_free,
+	.vcpu_reset		= vmx_vcpu_reset,
+	.vcpu_load		= vmx_vcpu_load,
+	.vcpu_put		= vmx_vcpu_put,
+	.run			= vmx_run,
+	.flush_tlb		= vmx_flush_tlb,
+	.get_sregs		= vmx_get_sregs,
+	.set_sregs		= vmx_set_sregs,
+	.get_segment		= vmx_get_segment,
+	.get_cr			= vmx_get_cr,
+	.set_cr			= vmx_set_cr,
+	.get_efer		= vmx_get_efer,
+	.get_cpl		= vmx_get_cpl,
+	.get_msr		= vmx_get_msr,
+	.set_msr		= vmx_set_msr,
+	.inject_exception	= vmx_inject_exception,
+	.pte_fmt		= &vmx_ept_fmt,
+};

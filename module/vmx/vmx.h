@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Intel VMX backend: private state shared by the files of module/vmx/. */
+#ifndef HVX_VMX_H
+#define HVX_VMX_H
+
+#include <linux/list.h>
+#include <asm/vmx.h>
+
+#include "hvx.h"
+#include "mmu/mmu.h"
+#include "vmx_insn.h"
+
+/* MSRs swapped through the VM-entry/exit MSR areas (SDM Vol 3 25.7.2);
+ * entries are <asm/vmx.h>'s struct vmx_msr_entry.
+ */
+#define VMX_NR_AUTO_MSRS	5
+
+/* What the capability MSRs let hvx use, decided once at module load. */
+struct vmx_config {
+	u32 revision_id;
+	u32 vmcs_size;
+	u32 pin, exec, exec2, exit, entry;
+	bool ept_ad;
+	bool vpid;
+	bool invept_single;
+	bool invvpid_single;
+	bool ins_outs_info;	/* VM_EXIT_INSTRUCTION_INFO for INS/OUTS */
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+};
+
+extern struct vmx_config vmx_cfg;
+
+/* Per vCPU. */
+struct hvx_vmx_vcpu {
+	void *vmcs;
+	u64 vmcs_pa;
+	int cpu;		/* where the VMCS is loaded (current or not), or -1 */
+	bool launched;		/* VMRESUME, not VMLAUNCH */
+	struct list_head loaded_node;	/* on that CPU's list of loaded VMCSs */
+	u16 vpid;
+	u64 cr0;		/* what the guest believes CR0 / CR4 hold */
+	u64 cr4;
+	u64 cr8;
+	u64 cr2;		/* VMX does not switch CR2 */
+	u64 eptp;
+	u64 host_rsp;		/* last HOST_RSP written */
+	/* Guest values in, host values out (SDM Vol 3 25.7.2, 26.4, 27.6). */
+	struct vmx_msr_entry *guest_msrs;
+	struct vmx_msr_entry *host_msrs;
+	void *msr_page;
+};
+
+static inline struct hvx_vmx_vcpu *to_vmx(struct hvx_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+extern void *vmx_msr_bitmap;
+extern const u32 vmx_auto_msrs[VMX_NR_AUTO_MSRS];
+
+/* vmx_entry.S: 0 after a VM exit, 1 if VMLAUNCH/VMRESUME failed. */
+int __hvx_vmx_vcpu_run(u64 *regs, bool launched, unsigned long host_rsp_field);
+/* Where VM exits land (HOST_RIP), inside __hvx_vmx_vcpu_run. */
+extern char __hvx_vmx_exit[];
+
+/* vmx_vmcs.c */
+void vmx_vmcs_reset(struct hvx_vcpu *vcpu);
+void vmx_get_sregs(struct hvx_vcpu *vcpu, struct kvm_sregs *sregs);
+void vmx_set_sregs(struct hvx_vcpu *vcpu, const struct kvm_sregs *sregs);
+void vmx_get_segment(struct hvx_vcpu *vcpu, struct kvm_segment *var, int seg);
+u64 vmx_get_cr(struct hvx_vcpu *vcpu, int cr);
+int vmx_set_cr(struct hvx_vcpu *vcpu, int cr, u64 val);
+u64 vmx_get_efer(struct hvx_vcpu *vcpu);
+int vmx_get_cpl(struct hvx_vcpu *vcpu);
+int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
+int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data);
+void vmx_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error_code);
+
+/* vmx_exit.c */
+void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
+
+/* vmx_ept.c */
+extern const struct hvx_pte_fmt vmx_ept_fmt;
+u64 vmx_eptp(phys_addr_t root_pa);
+
+#endif /* HVX_VMX_H */

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Translate a VM exit (SDM Vol 3 ch. 27, Appendix C) into the core's
+ * vendor-neutral struct hvx_exit. Every basic exit reason has an entry in
+ * one table; anything else becomes an internal error with the reason, so
+ * nothing is ever dropped silently. What to do about each exit is the
+ * core's business (exit.c, cr.c, pio.c, mmio.c).
+ */
+#include <asm/vmx.h>
+
+#include "backend.h"
+#include "vmx.h"
+
+/* Exits whose whole decoding is "this reason, this instruction length". */
+static const u8 vmx_exit_table[] = {
+	[EXIT_REASON_EXTERNAL_INTERRUPT]	= HVX_EXIT_INTR,
+	[EXIT_REASON_TRIPLE_FAULT]		= HVX_EXIT_SHUTDOWN,
+	/* INIT and SIPI are not sent to hvx guests yet: ignore strays. */
+	[EXIT_REASON_INIT_SIGNAL]		= HVX_EXIT_NONE,
+	[EXIT_REASON_SIPI_SIGNAL]		= HVX_EXIT_NONE,
+	[EXIT_REASON_INTERRUPT_WINDOW]		= HVX_EXIT_NONE,
+	[EXIT_REASON_NMI_WINDOW]		= HVX_EXIT_NONE,
+	[EXIT_REASON_PREEMPTION_TIMER]		= HVX_EXIT_NONE,
+	[EXIT_REASON_CPUID]			= HVX_EXIT_CPUID,
+	[EXIT_REASON_HLT]			= HVX_EXIT_HLT,
+	/* INVD would drop the host's dirty cache lines: a NOP here. */
+	[EXIT_REASON_INVD]			= HVX_EXIT_NOP,
+	[EXIT_REASON_MWAIT_INSTRUCTION]		= HVX_EXIT_NOP,
+	[EXIT_REASON_MONITOR_INSTRUCTION]	= HVX_EXIT_NOP,
+	[EXIT_REASON_MSR_READ]			= HVX_EXIT_MSR_READ,
+	[EXIT_REASON_MSR_WRITE]			= HVX_EXIT_MSR_WRITE,
+	[EXIT_REASON_XSETBV]			= HVX_EXIT_XSETBV,
+	/* No nested VMX or hypercalls yet. */
+	[EXIT_REASON_VMCALL]			= HVX_EXIT_UD,
+	[EXIT_REASON_VMCLEAR]			= HVX_EXIT_UD,
+	[EXIT_REASON_VMLAUNCH]			= HVX_EXIT_UD,
+	[EXIT_REASON_VMPTRLD]			= HVX_EXIT_UD,
+	[EXIT_REASON_VMPTRST]			= HVX_EXIT_UD,
+	[EXIT_REASON_VMREAD]			= HVX_EXIT_UD,
+	[EXIT_REASON_VMRESUME]			= HVX_EXIT_UD,
+	[EXIT_REASON_VMWRITE]			= HVX_EXIT_UD,
+	[EXIT_REASON_VMOFF]			= HVX_EXIT_UD,
+	[EXIT_REASON_VMON]			= HVX_EXIT_UD,
+	[EXIT_REASON_INVEPT]			= HVX_EXIT_UD,
+	[EXIT_REASON_INVVPID]			= HVX_EXIT_UD,
+	[EXIT_REASON_VMFUNC]			= HVX_EXIT_UD,
+	[EXIT_REASON_INVALID_STATE]		= HVX_EXIT_FAIL_ENTRY,
+	[EXIT_REASON_MSR_LOAD_FAIL]		= HVX_EXIT_FAIL_ENTRY,
+	[EXIT_REASON_MCE_DURING_VMENTRY]	= HVX_EXIT_FAIL_ENTRY,
+	/* Decoded below: */
+	[EXIT_REASON_EXCEPTION_NMI]		= HVX_EXIT_UNKNOWN,
+	[EXIT_REASON_IO_INSTRUCTION]		= HVX_EXIT_IO,
+	[EXIT_REASON_CR_ACCESS]			= HVX_EXIT_CR,
+	[EXIT_REASON_EPT_VIOLATION]		= HVX_EXIT_NPF,
+	[EXIT_REASON_EPT_MISCONFIG]		= HVX_EXIT_UNKNOWN,
+};
+
+/* I/O exit qualification (SDM Vol 3 Table 27-5). */
+static void decode_io(struct hvx_exit *exit, u64 qual)
+{
+	u32 info;
+
+	exit->io.size = (qual & 7) + 1;
+	exit->io.in = qual & BIT(3);
+	exit->io.string = qual & BIT(4);
+	exit->io.rep = qual & BIT(5);
+	exit->io.port = qual >> 16;
+	exit->io.addr_size = 0;
+	exit->io.seg = HVX_SEG_UNKNOWN;
+	if (!exit->io.string || !vmx_cfg.ins_outs_info)
+		return;
+	/* INS/OUTS information (SDM Vol 3 Table 27-8). */
+	info = vmcs_read32(VMX_INSTRUCTION_INFO);
+	exit->io.addr_size = 2 << ((info >> 7) & 7);
+	if (!exit->io.in)
+		exit->io.seg = (info >> 15) & 7;
+}
+
+/* Control-register access qualification (SDM Vol 3 Table 27-3). */
+static void decode_cr(struct hvx_exit *exit, u64 qual)
+{
+	exit->cr.cr = qual & 0xf;
+	exit->cr.type = (qual >> 4) & 3;	/* matches HVX_CR_* */
+	exit->cr.gpr = (qual >> 8) & 0xf;
+	exit->cr.lmsw = qual >> 16;
+}
+
+/* EPT-violation qualification (SDM Vol 3 Table 27-7). */
+static void decode_ept_violation(struct hvx_exit *exit, u64 qual)
+{
+	exit->npf.gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	exit->npf.write = qual & BIT(1);
+	exit->npf.fetch = qual & BIT(2);
+	exit->npf.present = qual & (BIT(3) | BIT(4) | BIT(5));
+	/* A linear address was being translated, not accessed. */
+	exit->npf.walk = (qual & BIT(7)) && !(qual & BIT(8));
+}
+
+/*
+ * An event whose delivery the exit interrupted is delivered again on the
+ * next entry (SDM Vol 3 27.2.4, 28.2.1.3). Hardware clears the entry
+ * field's valid bit at every exit.
+ */
+static bool requeue_event(u32 insn_len)
+{
+	u32 info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+
+	if (!(info & VECTORING_INFO_VALID_MASK))
+		return false;
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info & ~INTR_INFO_UNBLOCK_NMI);
+	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
+			   vmcs_read32(IDT_VECTORING_ERROR_CODE));
+	vmcs_write(VM_ENTRY_INSTRUCTION_LEN, insn_len);
+	return true;
+}
+
+void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
+{
+	u32 reason = vmcs_read32(VM_EXIT_REASON);
+	u16 basic = reason & 0xffff;
+	u64 qual = vmcs_read(EXIT_QUALIFICATION);
+	u32 intr;
+
+	exit->hw_reason = reason;
+	exit->info[0] = qual;
+	exit->info[1] = 0;
+	exit->insn_len = vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+
+	/* Bit 31: VM entry failed on guest state or MSR loading (SDM 26.8). */
+	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
+		exit->reason = HVX_EXIT_FAIL_ENTRY;
+		return;
+	}
+	exit->vectoring = requeue_event(exit->insn_len);
+	exit->reason = basic < ARRAY_SIZE(vmx_exit_table) && vmx_exit_table[basic] ?
+		       vmx_exit_table[basic] : HVX_EXIT_UNKNOWN;
+	/* Reason 0 is EXCEPTION_NMI, also the table's "no entry". */
+	if (basic == EXIT_REASON_EXCEPTION_NMI) {
+		intr = vmcs_read32(VM_EXIT_INTR_INFO);
+		if ((intr & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR) {
+			exit->reason = HVX_EXIT_INTR;
+			exit->info[1] = 1;	/* re-raise the NMI for the host */
+			return;
+		}
+		exit->info[1] = intr;
+		exit->reason = HVX_EXIT_UNKNOWN;
+		return;
+	}
+	switch (basic) {
+	case EXIT_REASON_IO_INSTRUCTION:
+		decode_io(exit, qual);
+		break;
+	case EXIT_REASON_CR_ACCESS:
+		decode_cr(exit, qual);
+		break;
+	case EXIT_REASON_EPT_VIOLATION:
+		decode_ept_violation(exit, qual);
+		break;
+	case EXIT_REASON_EPT_MISCONFIG:
+		/* A bad entry hvx wrote: report where, for debugging. */
+		exit->info[1] = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+		break;
+	}
+}

@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest state in the VMCS: the reset state, control registers with their
+ * guest/host masks and read shadows, KVM's segment/sregs view, the MSRs
+ * whose home is the VMCS or the MSR areas, and event injection.
+ */
+#include <linux/string.h>
+#include <asm/desc.h>
+#include <asm/msr-index.h>
+#include <asm/processor-flags.h>
+#include <asm/segment.h>
+
+#include "backend.h"
+#include "vmx.h"
+
+/*
+ * CR0 bits the guest owns (writes do not exit): MP, EM, TS, WP, AM. Every
+ * other bit is the hypervisor's: PE/PG/CD/NW decide modes, LMA and
+ * PDPTEs; NE is fixed to 1 by VMX (SDM Vol 3 24.8) and shown as written.
+ */
+#define VMX_CR0_GUEST_OWNED	(X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | \
+				 X86_CR0_WP | X86_CR0_AM)
+/* Hardware CR0 drops CD/NW: guest RAM under EPT stays write-back. */
+#define VMX_CR0_HOST_CLEARED	(X86_CR0_CD | X86_CR0_NW)
+
+/* Segment fields, indexed by HVX_SEG_* (SDM Vol 3 Appendix B). */
+static const struct {
+	u16 selector, base, limit, ar;
+} vmx_seg[] = {
+	[HVX_SEG_ES] = { GUEST_ES_SELECTOR, GUEST_ES_BASE, GUEST_ES_LIMIT, GUEST_ES_AR_BYTES },
+	[HVX_SEG_CS] = { GUEST_CS_SELECTOR, GUEST_CS_BASE, GUEST_CS_LIMIT, GUEST_CS_AR_BYTES },
+	[HVX_SEG_SS] = { GUEST_SS_SELECTOR, GUEST_SS_BASE, GUEST_SS_LIMIT, GUEST_SS_AR_BYTES },
+	[HVX_SEG_DS] = { GUEST_DS_SELECTOR, GUEST_DS_BASE, GUEST_DS_LIMIT, GUEST_DS_AR_BYTES },
+	[HVX_SEG_FS] = { GUEST_FS_SELECTOR, GUEST_FS_BASE, GUEST_FS_LIMIT, GUEST_FS_AR_BYTES },
+	[HVX_SEG_GS] = { GUEST_GS_SELECTOR, GUEST_GS_BASE, GUEST_GS_LIMIT, GUEST_GS_AR_BYTES },
+	[HVX_SEG_TR] = { GUEST_TR_SELECTOR, GUEST_TR_BASE, GUEST_TR_LIMIT, GUEST_TR_AR_BYTES },
+	[HVX_SEG_LDTR] = { GUEST_LDTR_SELECTOR, GUEST_LDTR_BASE, GUEST_LDTR_LIMIT,
+			   GUEST_LDTR_AR_BYTES },
+};
+
+/* Access rights (SDM Vol 3 24.4.1, Table 24-2); bit 16 is "unusable". */
+#define AR_UNUSABLE	BIT(16)
+
+static u32 seg_to_ar(const struct kvm_segment *var)
+{
+	if (var->unusable || !var->present)
+		return AR_UNUSABLE;
+	return (var->type & 0xf) | (var->s << 4) | ((var->dpl & 3) << 5) |
+	       (var->present << 7) | (var->avl << 12) | (var->l << 13) |
+	       (var->db << 14) | (var->g << 15);
+}
+
+void vmx_get_segment(struct hvx_vcpu *vcpu, struct kvm_segment *var, int seg)
+{
+	u32 ar = vmcs_read32(vmx_seg[seg].ar);
+
+	memset(var, 0, sizeof(*var));
+	var->base = vmcs_read(vmx_seg[seg].base);
+	var->limit = vmcs_read32(vmx_seg[seg].limit);
+	var->selector = vmcs_read(vmx_seg[seg].selector);
+	var->type = ar & 0xf;
+	var->s = (ar >> 4) & 1;
+	var->dpl = (ar >> 5) & 3;
+	var->present = (ar >> 7) & 1;
+	var->avl = (ar >> 12) & 1;
+	var->l = (ar >> 13) & 1;
+	var->db = (ar >> 14) & 1;
+	var->g = (ar >> 15) & 1;
+	var->unusable = !!(ar & AR_UNUSABLE);
+	if (var->unusable)
+		var->present = 0;
+}
+
+static void vmx_set_segment(const struct kvm_segment *var, int seg)
+{
+	vmcs_write(vmx_seg[seg].base, var->base);
+	vmcs_write(vmx_seg[seg].limit, var->limit);
+	vmcs_write(vmx_seg[seg].selector, var->selector);
+	vmcs_write(vmx_seg[seg].ar, seg_to_ar(var));
+}
+
+/*
+ * With EPT, a guest in PAE paging takes its PDPTEs from the VMCS at entry
+ * (SDM Vol 3 26.3.2.4); they must be loaded whenever hvx itself changes
+ * CR0, CR3 or CR4 into PAE paging.
+ */
+static void vmx_load_pdptrs(struct hvx_vcpu *vcpu)
+{
+	static const u16 fields[4] = { GUEST_PDPTR0, GUEST_PDPTR1, GUEST_PDPTR2,
+				       GUEST_PDPTR3 };
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 pdpte[4] = { 0 };
+	int i, idx;
+
+	if (!(vmx->cr0 & X86_CR0_PG) || !(vmx->cr4 & X86_CR4_PAE) ||
+	    (vmcs_read(GUEST_IA32_EFER) & EFER_LMA))
+		return;
+	idx = srcu_read_lock(&vcpu->vm->srcu);
+	if (hvx_read_guest(vcpu->vm, vmcs_read(GUEST_CR3) & ~0x1fULL, pdpte,
+			   sizeof(pdpte)))
+		memset(pdpte, 0, sizeof(pdpte));
+	srcu_read_unlock(&vcpu->vm->srcu, idx);
+	for (i = 0; i < 4; i++)
+		vmcs_write(fields[i], pdpte[i]);
+}
+
+/* IA-32e mode guest follows EFER.LMA (SDM Vol 3 24.8.1, 26.2.4). */
+static void vmx_write_efer(u64 efer)
+{
+	u32 entry = vmcs_read32(VM_ENTRY_CONTROLS);
+
+	vmcs_write(GUEST_IA32_EFER, efer);
+	if (efer & EFER_LMA)
+		entry |= VM_ENTRY_IA32E_MODE;
+	else
+		entry &= ~VM_ENTRY_IA32E_MODE;
+	vmcs_write(VM_ENTRY_CONTROLS, entry);
+}
+
+/* PE and PG may be 0 with unrestricted guest (SDM Vol 3 26.3.1.1). */
+static u64 vmx_cr0_hw(u64 cr0)
+{
+	u64 fixed = vmx_cfg.cr0_fixed0 & ~(u64)(X86_CR0_PE | X86_CR0_PG);
+
+	return (cr0 & ~(u64)VMX_CR0_HOST_CLEARED) | fixed;
+}
+
+static void vmx_write_cr0(struct hvx_vcpu *vcpu, u64 cr0)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 efer = vmcs_read(GUEST_IA32_EFER);
+
+	vmx->cr0 = cr0;
+	vmcs_write(GUEST_CR0, vmx_cr0_hw(cr0));
+	vmcs_write(CR0_READ_SHADOW, cr0);
+	/* Paging on with LME activates long mode, paging off leaves it. */
+	if ((efer & EFER_LME) && (cr0 & X86_CR0_PG))
+		vmx_write_efer(efer | EFER_LMA);
+	else if (!(cr0 & X86_CR0_PG))
+		vmx_write_efer(efer & ~(u64)EFER_LMA);
+}
+
+static void vmx_write_cr4(struct hvx_vcpu *vcpu, u64 cr4)
+{
+	to_vmx(vcpu)->cr4 = cr4;
+	vmcs_write(GUEST_CR4, cr4 | vmx_cfg.cr4_fixed0);
+	vmcs_write(CR4_READ_SHADOW, cr4);
+}
+
+/* What the guest sees: its own bits from the VMCS, ours from the shadow. */
+u64 vmx_get_cr(struct hvx_vcpu *vcpu, int cr)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 owned;
+
+	switch (cr) {
+	case 0:
+		return (vmcs_read(GUEST_CR0) & VMX_CR0_GUEST_OWNED) |
+		       (vmx->cr0 & ~(u64)VMX_CR0_GUEST_OWNED);
+	case 2:
+		return vmx->cr2;
+	case 3:
+		return vmcs_read(GUEST_CR3);
+	case 4:
+		owned = ~vmcs_read(CR4_GUEST_HOST_MASK);
+		return (vmcs_read(GUEST_CR4) & owned) | (vmx->cr4 & ~owned);
+	case 8:
+		return vmx->cr8;
+	default:
+		return 0;
+	}
+}
+
+/* A guest MOV to CR the core already checked (cr.c). */
+int vmx_set_cr(struct hvx_vcpu *vcpu, int cr, u64 val)
+{
+	switch (cr) {
+	case 0:
+		vmx_write_cr0(vcpu, val);
+		break;
+	case 3:
+		vmcs_write(GUEST_CR3, val);
+		break;
+	case 4:
+		vmx_write_cr4(vcpu, val);
+		break;
+	case 8:
+		to_vmx(vcpu)->cr8 = val;
+		return 0;
+	default:
+		return 1;
+	}
+	vmx_load_pdptrs(vcpu);
+	/* Paging changed under the guest: its cached translations go. */
+	hvx_vcpu_request(vcpu, HVX_REQ_TLB_FLUSH);
+	return 0;
+}
+
+u64 vmx_get_efer(struct hvx_vcpu *vcpu)
+{
+	return vmcs_read(GUEST_IA32_EFER);
+}
+
+/* The CPL is SS.DPL in VMX (SDM Vol 3 26.3.1.2); 0 in real mode. */
+int vmx_get_cpl(struct hvx_vcpu *vcpu)
+{
+	if (!(to_vmx(vcpu)->cr0 & X86_CR0_PE))
+		return 0;
+	return (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
+}
+
+void vmx_get_sregs(struct hvx_vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	memset(sregs, 0, sizeof(*sregs));
+	vmx_get_segment(vcpu, &sregs->cs, HVX_SEG_CS);
+	vmx_get_segment(vcpu, &sregs->ds, HVX_SEG_DS);
+	vmx_get_segment(vcpu, &sregs->es, HVX_SEG_ES);
+	vmx_get_segment(vcpu, &sregs->fs, HVX_SEG_FS);
+	vmx_get_segment(vcpu, &sregs->gs, HVX_SEG_GS);
+	vmx_get_segment(vcpu, &sregs->ss, HVX_SEG_SS);
+	vmx_get_segment(vcpu, &sregs->tr, HVX_SEG_TR);
+	vmx_get_segment(vcpu, &sregs->ldt, HVX_SEG_LDTR);
+	sregs->gdt.base = vmcs_read(GUEST_GDTR_BASE);
+	sregs->gdt.limit = vmcs_read32(GUEST_GDTR_LIMIT);
+	sregs->idt.base = vmcs_read(GUEST_IDTR_BASE);
+	sregs->idt.limit = vmcs_read32(GUEST_IDTR_LIMIT);
+	sregs->cr0 = vmx_get_cr(vcpu, 0);
+	sregs->cr2 = vmx_get_cr(vcpu, 2);
+	sregs->cr3 = vmx_get_cr(vcpu, 3);
+	sregs->cr4 = vmx_get_cr(vcpu, 4);
+	sregs->cr8 = vmx_get_cr(vcpu, 8);
+	sregs->efer = vmx_get_efer(vcpu);
+}
+
+void vmx_set_sregs(struct hvx_vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx_set_segment(&sregs->cs, HVX_SEG_CS);
+	vmx_set_segment(&sregs->ds, HVX_SEG_DS);
+	vmx_set_segment(&sregs->es, HVX_SEG_ES);
+	vmx_set_segment(&sregs->fs, HVX_SEG_FS);
+	vmx_set_segment(&sregs->gs, HVX_SEG_GS);
+	vmx_set_segment(&sregs->ss, HVX_SEG_SS);
+	vmx_set_segment(&sregs->tr, HVX_SEG_TR);
+	vmx_set_segment(&sregs->ldt, HVX_SEG_LDTR);
+	vmcs_write(GUEST_GDTR_BASE, sregs->gdt.base);
+	vmcs_write(GUEST_GDTR_LIMIT, sregs->gdt.limit);
+	vmcs_write(GUEST_IDTR_BASE, sregs->idt.base);
+	vmcs_write(GUEST_IDTR_LIMIT, sregs->idt.limit);
+	/* EFER first: CR0 derives nothing from it here, LMA is as given. */
+	vmx_write_efer(sregs->efer);
+	vmx->cr0 = sregs->cr0;
+	vmcs_write(GUEST_CR0, vmx_cr0_hw(sregs->cr0));
+	vmcs_write(CR0_READ_SHADOW, sregs->cr0);
+	vmx_write_cr4(vcpu, sregs->cr4);
+	vmcs_write(GUEST_CR3, sregs->cr3);
+	vmx->cr2 = sregs->cr2;
+	vmx->cr8 = sregs->cr8;
+	vmx_load_pdptrs(vcpu);
+}
+
+static void seg_reset(int seg, u16 selector, u64 base, u32 ar)
+{
+	vmcs_write(vmx_seg[seg].selector, selector);
+	vmcs_write(vmx_seg[seg].base, base);
+	vmcs_write(vmx_seg[seg].limit, 0xffff);
+	vmcs_write(vmx_seg[seg].ar, ar);
+}
+
+/* The host state that is the same on every CPU and for every thread. */
+static void vmx_set_host_constant_state(void)
+{
+	u64 v;
+
+	vmcs_write(HOST_CR0, read_cr0());
+	vmcs_write(HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write(HOST_SS_SELECTOR, __KERNEL_DS);
+	/* DS/ES/FS/GS must have RPL 0 here: the real ones are restored after. */
+	vmcs_write(HOST_DS_SELECTOR, 0);
+	vmcs_write(HOST_ES_SELECTOR, 0);
+	vmcs_write(HOST_FS_SELECTOR, 0);
+	vmcs_write(HOST_GS_SELECTOR, 0);
+	vmcs_write(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	rdmsrl(MSR_IA32_SYSENTER_CS, v);
+	vmcs_write(HOST_IA32_SYSENTER_CS, v);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, v);
+	vmcs_write(HOST_IA32_SYSENTER_EIP, v);
+	rdmsrl(MSR_EFER, v);
+	vmcs_write(HOST_IA32_EFER, v);
+	rdmsrl(MSR_IA32_CR_PAT, v);
+	vmcs_write(HOST_IA32_PAT, v);
+	vmcs_write(HOST_RIP, (unsigned long)__hvx_vmx_exit);
+}
+
+static void vmx_controls_reset(struct hvx_vcpu *vcpu)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	unsigned int i;
+
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_cfg.pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cfg.exec);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_cfg.exec2);
+	vmcs_write(VM_EXIT_CONTROLS, vmx_cfg.exit);
+	vmcs_write(VM_ENTRY_CONTROLS, vmx_cfg.entry);
+	vmcs_write(EXCEPTION_BITMAP, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write(CR3_TARGET_COUNT, 0);
+	vmcs_write(MSR_BITMAP, __pa(vmx_msr_bitmap));
+	vmcs_write(EPT_POINTER, vmx->eptp);
+	if (vmx->vpid)
+		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
+	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
+	vmcs_write(CR0_GUEST_HOST_MASK, ~(u64)VMX_CR0_GUEST_OWNED);
+	/* The guest owns the valid CR4 bits, except PAE (PDPTE loads). */
+	vmcs_write(CR4_GUEST_HOST_MASK, ~(hvx_cr4_valid_bits() & ~(u64)X86_CR4_PAE));
+
+	for (i = 0; i < VMX_NR_AUTO_MSRS; i++) {
+		vmx->guest_msrs[i] = (struct vmx_msr_entry){ .index = vmx_auto_msrs[i] };
+		vmx->host_msrs[i] = (struct vmx_msr_entry){ .index = vmx_auto_msrs[i] };
+	}
+	vmcs_write(VM_EXIT_MSR_STORE_ADDR, __pa(vmx->guest_msrs));
+	vmcs_write(VM_EXIT_MSR_STORE_COUNT, VMX_NR_AUTO_MSRS);
+	vmcs_write(VM_ENTRY_MSR_LOAD_ADDR, __pa(vmx->guest_msrs));
+	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
+	vmcs_write(VM_EXIT_MSR_LOAD_ADDR, __pa(vmx->host_msrs));
+	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+}
+
+/*
+ * Power-on state (SDM Vol 3 Table 10-1), in the form VM entry accepts
+ * with unrestricted guest: accessed code/data segments, a busy TSS.
+ */
+void vmx_vmcs_reset(struct hvx_vcpu *vcpu)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 data = 0x93, code = 0x9b;
+
+	vmx_controls_reset(vcpu);
+	vmx_set_host_constant_state();
+
+	seg_reset(HVX_SEG_CS, 0xf000, 0xffff0000, code);
+	seg_reset(HVX_SEG_DS, 0, 0, data);
+	seg_reset(HVX_SEG_ES, 0, 0, data);
+	seg_reset(HVX_SEG_FS, 0, 0, data);
+	seg_reset(HVX_SEG_GS, 0, 0, data);
+	seg_reset(HVX_SEG_SS, 0, 0, data);
+	seg_reset(HVX_SEG_LDTR, 0, 0, 0x82);
+	seg_reset(HVX_SEG_TR, 0, 0, 0x8b);
+	vmcs_write(GUEST_GDTR_BASE, 0);
+	vmcs_write(GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_write(GUEST_IDTR_BASE, 0);
+	vmcs_write(GUEST_IDTR_LIMIT, 0xffff);
+
+	vmx_write_efer(0);
+	vmx_write_cr0(vcpu, X86_CR0_NW | X86_CR0_CD | X86_CR0_ET);
+	vmx_write_cr4(vcpu, 0);
+	vmcs_write(GUEST_CR3, 0);
+	vmx->cr2 = 0;
+	vmx->cr8 = 0;
+	vmcs_write(GUEST_DR7, 0x400);
+	vmcs_write(GUEST_RFLAGS, X86_EFLAGS_FIXED);
+	vmcs_write(GUEST_RIP, 0xfff0);
+	vmcs_write(GUEST_RSP, 0);
+	vmcs_write(GUEST_IA32_PAT, 0x0007040600070406ULL);
+	vmcs_write(GUEST_SYSENTER_CS, 0);
+	vmcs_write(GUEST_SYSENTER_ESP, 0);
+	vmcs_write(GUEST_SYSENTER_EIP, 0);
+	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+}
+
+static struct vmx_msr_entry *vmx_auto_msr(struct hvx_vcpu *vcpu, u32 index)
+{
+	unsigned int i;
+
+	for (i = 0; i < VMX_NR_AUTO_MSRS; i++)
+		if (vmx_auto_msrs[i] == index)
+			return &to_vmx(vcpu)->guest_msrs[i];
+	return NULL;
+}
+
+/* MSRs kept in VMCS fields (SDM Vol 3 24.4.1). */
+static int vmx_msr_field(u32 index)
+{
+	switch (index) {
+	case MSR_IA32_SYSENTER_CS:	return GUEST_SYSENTER_CS;
+	case MSR_IA32_SYSENTER_ESP:	return GUEST_SYSENTER_ESP;
+	case MSR_IA32_SYSENTER_EIP:	return GUEST_SYSENTER_EIP;
+	case MSR_FS_BASE:		return GUEST_FS_BASE;
+	case MSR_GS_BASE:		return GUEST_GS_BASE;
+	case MSR_IA32_CR_PAT:		return GUEST_IA32_PAT;
+	case MSR_EFER:			return GUEST_IA32_EFER;
+	default:			return -1;
+	}
+}
+
+int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct vmx_msr_entry *e = vmx_auto_msr(vcpu, index);
+	int field;
+
+	if (e) {
+		*data = e->value;
+		return 0;
+	}
+	field = vmx_msr_field(index);
+	if (field < 0)
+		return 1;
+	*data = vmcs_read(field);
+	return 0;
+}
+
+int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data)
+{
+	struct vmx_msr_entry *e = vmx_auto_msr(vcpu, index);
+	int field;
+
+	if (e) {
+		e->value = data;
+		return 0;
+	}
+	if (index == MSR_EFER) {
+		vmx_write_efer(data);
+		return 0;
+	}
+	field = vmx_msr_field(index);
+	if (field < 0)
+		return 1;
+	/* SYSENTER_CS is 32 bits wide (SDM Vol 3 24.4.2). */
+	vmcs_write(field, index == MSR_IA32_SYSENTER_CS ? (u32)data : data);
+	return 0;
+}
+
+void vmx_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
+			  u32 error_code)
+{
+	u32 info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
+
+	/* No error code in real mode (SDM Vol 3 26.2.1.3). */
+	if (has_error && (to_vmx(vcpu)->cr0 & X86_CR0_PE)) {
+		info |= INTR_INFO_DELIVER_CODE_MASK;
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	}
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+}
