@@ -410,6 +410,9 @@ static void vmx_vcpu_load(struct hvx_vcpu *vcpu, int cpu)
 		vmx_clear_remote(vmx);
 		/* Pairs with the smp_wmb() in vmx_clear_here(). */
 		smp_rmb();
+		/* Inactive now: VMCLEAR (re)initialises it here (SDM Vol 3 25.11.3). */
+		vmx_vmclear(vmx->vmcs_pa);
+		vmx->launched = false;
 		local_irq_save(flags);
 		list_add(&vmx->loaded_node, &vc->loaded);
 		WRITE_ONCE(vmx->cpu, cpu);

@@ -41,11 +41,19 @@ static const struct {
 /* Access rights (SDM Vol 3 24.4.1, Table 24-2); bit 16 is "unusable". */
 #define AR_UNUSABLE	BIT(16)
 
-static u32 seg_to_ar(const struct kvm_segment *var)
+static u32 seg_to_ar(const struct kvm_segment *var, int seg)
 {
+	u32 type = var->type & 0xf;
+
 	if (var->unusable || !var->present)
 		return AR_UNUSABLE;
-	return (var->type & 0xf) | (var->s << 4) | ((var->dpl & 3) << 5) |
+	/*
+	 * VM entry wants usable segments "accessed" (SDM Vol 3 26.3.1.2);
+	 * the CPU would set the bit on first use anyway.
+	 */
+	if (seg != HVX_SEG_LDTR)
+		type |= 1;
+	return type | (var->s << 4) | ((var->dpl & 3) << 5) |
 	       (var->present << 7) | (var->avl << 12) | (var->l << 13) |
 	       (var->db << 14) | (var->g << 15);
 }
@@ -76,7 +84,7 @@ static void vmx_set_segment(const struct kvm_segment *var, int seg)
 	vmcs_write(vmx_seg[seg].base, var->base);
 	vmcs_write(vmx_seg[seg].limit, var->limit);
 	vmcs_write(vmx_seg[seg].selector, var->selector);
-	vmcs_write(vmx_seg[seg].ar, seg_to_ar(var));
+	vmcs_write(vmx_seg[seg].ar, seg_to_ar(var, seg));
 }
 
 /*
