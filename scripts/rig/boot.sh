@@ -30,8 +30,11 @@ serial=$2
 # (hpet drifted); quiet keeps kernel chatter off the console the tests print
 # to (errors still come through); panic=-1 + -no-reboot turn a panic into a
 # QEMU exit instead of a hang.
+# More than one CPU (the suite's second boot, for selftests/bin/smp/) needs
+# multi-threaded TCG: single-threaded TCG with -smp 2 hung 2-vCPU nested
+# guests.
 tcg=single
-[ "$RIG_SMP" -gt 1 ] && tcg=multi  # single + -smp 2 hung 2-vCPU nested guests
+[ "$RIG_SMP" -gt 1 ] && tcg=multi
 qemu=(qemu-system-x86_64 -accel "tcg,thread=$tcg" -cpu "$RIG_QEMU_CPU"
       -m "$RIG_QEMU_MEM" -smp "$RIG_SMP" -nographic -no-reboot
       -kernel "$RIG_VMLINUX" -initrd "$initrd"
@@ -66,7 +69,7 @@ while kill -0 "$qpid" 2>/dev/null; do
 				printf '%s\n' "$new" | awk '
 					/@@@ END / { sub(/.*@@@ END /, ""); cs = $4; sub(/^cs=/, "", cs)
 						     printf "rig:   %s/%s %s (%.2f s)%s\n", $1, $2, $3, cs / 100, ($5 ? " " $5 : ""); next }
-					/@@@ (STUCK|NOTRUN)/ { sub(/.*@@@ /, ""); print "rig:   " $0; next }
+					/@@@ (STUCK|NOTRUN|ONLINE)/ { sub(/.*@@@ /, ""); print "rig:   " $0; next }
 					/@@@ INSMOD .* rc=[1-9]/ { sub(/.*@@@ /, ""); print "rig:   " $0 }
 					/Kernel panic|BUG:|Oops/ { print "rig:   guest: " $0 }' >&2
 			fi

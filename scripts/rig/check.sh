@@ -1,7 +1,9 @@
 #!/bin/bash
 # make check / make bench: build hvx, run the host-side unit tests, then boot
 # an emulated AMD machine (QEMU TCG, SVM + NPT) whose kernel runs every
-# selftest binary against the reference /dev/kvm and then against /dev/hvx.
+# selftest binary against the reference /dev/kvm and then against /dev/hvx;
+# then a second, short boot with two CPUs runs selftests/bin/smp/* the same
+# way (the paths that need two host CPUs).
 # Ends with the line "N passed, N failed, N skipped"; exits 0 iff nothing
 # failed and the guest's kernel log is clean.
 #
@@ -23,15 +25,20 @@ Modes (default: the full suite, what make check runs):
 
 Suite options:
   --only NAME[,NAME]  run only these selftest binaries (basenames, also
-                      binaries in selftests/bin/system/)
+                      binaries in selftests/bin/system/ and, in the boot
+                      with two CPUs, selftests/bin/smp/)
   --dev kvm|hvx|system  run only this phase (the modules of earlier phases
-                      are still loaded, as in a full run)
+                      are still loaded, as in a full run; kvm and hvx also
+                      select the device in the boot with two CPUs)
   --no-unit           skip the host-side unit tests (implied by --only/--dev)
+  --no-smp-boot       leave out the second boot (selftests/bin/smp/ with
+                      RIG_SMP2_CPUS=$RIG_SMP2_CPUS CPUs)
 
 Common options:
   --no-build          use the existing hvx.ko and binaries, do not run make
-  --smp N             guest CPUs (default $RIG_SMP; >1 switches QEMU to
-                      multi-threaded TCG, which can freeze in long runs)
+  --smp N             guest CPUs of the main boot (default $RIG_SMP; >1
+                      switches QEMU to multi-threaded TCG, which can freeze
+                      in long runs)
   -v, --verbose       show the guest's serial console live
   -h, --help          this text
 
@@ -42,7 +49,7 @@ Artifacts (serial logs, dmesg, build logs): build/rig/.
 EOF
 }
 
-mode=suite only='' dev='' shell_cmd='' verbose=0 do_build=1 do_unit=1
+mode=suite only='' dev='' shell_cmd='' verbose=0 do_build=1 do_unit=1 do_smp=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bench) mode=bench ;;
@@ -55,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--smp) RIG_SMP=${2?--smp needs a number}; shift ;;
 	--no-build) do_build=0 ;;
 	--no-unit) do_unit=0 ;;
+	--no-smp-boot) do_smp=0 ;;
 	-v|--verbose) verbose=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -63,6 +71,7 @@ while [ $# -gt 0 ]; do
 done
 case $dev in ''|kvm|hvx|system) ;; *) die "--dev must be kvm, hvx or system" ;; esac
 [ -n "$only$dev" ] && do_unit=0
+[ "$RIG_SMP2_CPUS" -gt 1 ] || do_smp=0
 export RIG_SMP
 
 if [ "$mode" = run-linux ]; then
@@ -92,7 +101,8 @@ fail() {  # NAME TEXT: one failure that is not a TAP result of a binary
 parse() {  # FILE RESULTS-FILE AWK-VARS...
 	local in=$1 out=$2
 	shift 2
-	awk "$@" -v timeout="$RIG_TEST_TIMEOUT" -f "$RIG_SRC/parse.awk" "$in" |
+	awk "$@" -v timeout="${stage_test_timeout:-$RIG_TEST_TIMEOUT}" \
+		-f "$RIG_SRC/parse.awk" "$in" |
 		tee "$out"
 	grep '^not ok' "$out" >>"$FAILURES" || true
 }
@@ -168,21 +178,24 @@ list_bins() {
 }
 mapfile -t bins < <(list_bins "$ROOT/selftests/bin")
 mapfile -t sysbins < <(list_bins "$ROOT/selftests/bin/system")
+mapfile -t allsmpbins < <(list_bins "$ROOT/selftests/bin/smp")
+smpbins=("${allsmpbins[@]}")
 if [ -n "$only" ]; then
 	declare -A wanted=()
 	for n in ${only//,/ }; do wanted[$n]=1; done
 	filter() { local b; for b in "$@"; do [ -n "${wanted[$b]:-}" ] && echo "$b"; done; true; }
 	mapfile -t bins < <(filter "${bins[@]}")
 	mapfile -t sysbins < <(filter "${sysbins[@]}")
+	mapfile -t smpbins < <(filter "${smpbins[@]}")
 	for n in "${!wanted[@]}"; do
-		printf '%s\n' "${bins[@]}" "${sysbins[@]}" | grep -qxF "$n" ||
+		printf '%s\n' "${bins[@]}" "${sysbins[@]}" "${smpbins[@]}" | grep -qxF "$n" ||
 			die "--only: no selftest binary named '$n' in selftests/bin"
 	done
 fi
 
 plan=()   # lines "PHASE DEVICE GUEST-PATH"
 if [ "$mode" = suite ]; then
-	[ ${#bins[@]} -gt 0 ] || [ ${#sysbins[@]} -gt 0 ] ||
+	[ ${#bins[@]} -gt 0 ] || [ ${#sysbins[@]} -gt 0 ] || [ ${#smpbins[@]} -gt 0 ] ||
 		log "no selftest binaries in selftests/bin: booting only to check module load/unload and dmesg"
 	if [ -z "$dev" ] || [ "$dev" = kvm ]; then
 		for b in "${bins[@]}"; do plan+=("kvm /dev/kvm /selftests/bin/$b"); done
@@ -198,11 +211,65 @@ if [ "$mode" = suite ]; then
 		fi
 	fi
 fi
+# The boot with two CPUs: selftests/bin/smp/* on KVM, then on hvx.
+smp_plan=()
+if [ "$mode" = suite ] && [ "$do_smp" = 1 ]; then
+	if [ -z "$dev" ] || [ "$dev" = kvm ]; then
+		for b in "${smpbins[@]}"; do smp_plan+=("smp-kvm /dev/kvm /selftests/bin/smp/$b"); done
+	fi
+	if [ -n "$hvx_ko" ] && { [ -z "$dev" ] || [ "$dev" = hvx ]; }; then
+		for b in "${smpbins[@]}"; do smp_plan+=("smp-hvx /dev/hvx /selftests/bin/smp/$b"); done
+	fi
+fi
+# --only/--dev naming nothing but binaries of that boot: no main boot.
+main_boot=1
+[ -n "$only$dev" ] && [ ${#plan[@]} -eq 0 ] && [ ${#smp_plan[@]} -gt 0 ] && main_boot=0
 
 # ---- 5. the base initramfs -------------------------------------------------
 log "initramfs"
 "$RIG_SRC/initramfs.sh" "$RIG_OUT/base.cpio" "$hvx_ko" "$bench_bin"
 rm -rf "$RIG_OUT"/boot-*
+# selftests/bin/smp/* go into a cpio of their own, appended to the base
+# one in the boot with two CPUs (and in --shell-cmd boots, for poking).
+smp_cpio=
+if [ ${#allsmpbins[@]} -gt 0 ]; then
+	smp_stage=$RIG_OUT/initramfs-smp
+	rm -rf "$smp_stage"
+	mkdir -p "$smp_stage/selftests/bin/smp"
+	for b in "${allsmpbins[@]}"; do
+		f=$ROOT/selftests/bin/smp/$b
+		is_static_elf "$f" ||
+			warn "${f#"$ROOT"/} is not a static executable (no libc in the guest): link it -static"
+		cp "$f" "$smp_stage/selftests/bin/smp/"
+	done
+	(cd "$smp_stage" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) >"$RIG_OUT/smp.cpio"
+	smp_cpio=$RIG_OUT/smp.cpio
+fi
+
+# Per-boot settings: the main boot (RIG_SMP CPUs, every binary but the
+# smp ones) or the boot with two CPUs (selftests/bin/smp/ only).
+use_stage() {
+	case $1 in
+	main)
+		stage_label='' stage_smp=$RIG_SMP stage_cpio=
+		stage_test_timeout=$RIG_TEST_TIMEOUT
+		stage_silence=$RIG_SILENCE_TIMEOUT
+		stage_boot_timeout=$RIG_BOOT_TIMEOUT
+		stage_max_boots=$RIG_MAX_BOOTS
+		if [ "$mode" = shell ]; then stage_cpio=$smp_cpio; fi
+		;;
+	smp)
+		stage_label=" ($RIG_SMP2_CPUS CPUs)" stage_smp=$RIG_SMP2_CPUS
+		stage_cpio=$smp_cpio
+		stage_test_timeout=$RIG_SMP2_TEST_TIMEOUT
+		stage_silence=$RIG_SMP2_SILENCE_TIMEOUT
+		stage_boot_timeout=$RIG_SMP2_BOOT_TIMEOUT
+		stage_max_boots=$RIG_SMP2_MAX_BOOTS
+		;;
+	esac
+}
+use_stage main
 
 # The kernel's log must stay clean: these mean a kernel bug or a leak.
 DMESG_BAD='Oops|WARNING:|BUG:|general protection fault|lockdep|possible circular locking|INFO: task .* blocked|hvx: .*leaked|Kernel panic|Call Trace'
@@ -221,18 +288,22 @@ boot_guest() {  # MODE PLAN-LINE...
 	mkdir -p "$bdir/cpio/rig"
 	{
 		echo "RIG_MODE=$bmode"
-		echo "RIG_TEST_TIMEOUT=$RIG_TEST_TIMEOUT"
+		echo "RIG_TEST_TIMEOUT=$stage_test_timeout"
 		echo "RIG_BENCH_TIMEOUT=$RIG_BENCH_TIMEOUT"
 	} >"$bdir/cpio/rig/conf"
 	if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi >"$bdir/cpio/rig/plan"
 	printf '%s\n' "$shell_cmd" >"$bdir/cpio/rig/shell-cmd"
 	(cd "$bdir/cpio" && find . | cpio -o -H newc -R 0:0 --quiet) >"$bdir/conf.cpio"
-	cat "$RIG_OUT/base.cpio" "$bdir/conf.cpio" >"$bdir/initrd"
+	local parts=("$RIG_OUT/base.cpio")
+	[ -n "$stage_cpio" ] && parts+=("$stage_cpio")
+	cat "${parts[@]}" "$bdir/conf.cpio" >"$bdir/initrd"
 
-	log "boot $boot_no: $# step(s) planned"
+	log "boot $boot_no$stage_label: $# step(s) planned"
 	local v=()
 	[ "$verbose" = 1 ] && v=(-v)
-	"$RIG_SRC/boot.sh" "${v[@]}" "$bdir/initrd" "$bdir/serial.log"
+	RIG_SMP=$stage_smp RIG_SILENCE_TIMEOUT=$stage_silence \
+	RIG_BOOT_TIMEOUT=$stage_boot_timeout \
+		"$RIG_SRC/boot.sh" "${v[@]}" "$bdir/initrd" "$bdir/serial.log"
 	rm -f "$bdir/initrd"
 	read -r end_reason end_secs <"$bdir/serial.log.end"
 	log "boot $boot_no: ended ($end_reason) after ${end_secs} s"
@@ -259,8 +330,8 @@ check_dmesg() {
 
 describe_end() {
 	case $1 in
-	silence) echo "the guest went silent for $RIG_SILENCE_TIMEOUT s (frozen)" ;;
-	timeout) echo "the boot hit the $RIG_BOOT_TIMEOUT s limit" ;;
+	silence) echo "the guest went silent for $stage_silence s (frozen)" ;;
+	timeout) echo "the boot hit the $stage_boot_timeout s limit" ;;
 	lockup)  echo "the guest kernel reported a soft lockup / RCU stall" ;;
 	exit)    echo "the guest died (panic or reset)" ;;
 	esac
@@ -309,83 +380,99 @@ fi
 # Suite: boot until every planned step ran. A boot that wedges on a binary
 # counts that as a failure, reruns that binary once at the start of the next
 # boot (to tell an emulator freeze from a real hang; the rerun is reported,
-# not counted) and goes on with the steps after it.
-pending=("${plan[@]}")
-rerun_step=
+# not counted) and goes on with the steps after it. At least one boot (it
+# checks module load/unload and dmesg even with no step), at most
+# stage_max_boots, with the settings use_stage chose.
 boots_with_trouble=()
-while [ "$boot_no" = 0 ] || [ ${#pending[@]} -gt 0 ] || [ -n "$rerun_step" ]; do
-	if [ "$boot_no" -ge "$RIG_MAX_BOOTS" ]; then
-		fail rig "gave up after $boot_no boots; ${#pending[@]} step(s) not run"
-		break
-	fi
-	steps=()
-	[ -n "$rerun_step" ] && steps+=("$rerun_step rerun")
-	steps+=("${pending[@]}")
-	boot_guest suite "${steps[@]}"
-	fail_before=$FAIL
-	parse "$bdir/serial.txt" "$bdir/results" -v summary="$bdir/summary" \
-	      -v dmesgf="$bdir/dmesg" -v consolef="$bdir/console"
-	accumulate "$bdir/summary"
+run_suite_boots() {  # PLAN-LINE...
+	local pending=("$@") rerun_step='' first=$boot_no
+	local steps left s k ph bin what open_key open_step why stuck
 
-	# What the rerun (if any) tells.
-	if [ -n "$rerun_step" ]; then
-		read -r ph _ bin <<<"$rerun_step"
-		k="$ph/${bin##*/}"
-		if grep -qx "RERUN $k ok" "$bdir/summary"; then
-			log "$k passed when rerun in a fresh boot: the earlier wedge looks like an emulator freeze, not a bug"
-		elif grep -qx "RERUN $k failed" "$bdir/summary"; then
-			log "$k finished with failures when rerun in a fresh boot (see above)"
-		else
-			log "$k wedged again when rerun in a fresh boot: reproducible, not an emulator freeze"
+	while [ "$boot_no" = "$first" ] || [ ${#pending[@]} -gt 0 ] || [ -n "$rerun_step" ]; do
+		if [ $((boot_no - first)) -ge "$stage_max_boots" ]; then
+			fail rig "gave up after $((boot_no - first)) boots$stage_label; ${#pending[@]} step(s) not run"
+			break
 		fi
-		rerun_step=
-	fi
+		steps=()
+		[ -n "$rerun_step" ] && steps+=("$rerun_step rerun")
+		steps+=("${pending[@]}")
+		boot_guest suite "${steps[@]}"
+		fail_before=$FAIL
+		parse "$bdir/serial.txt" "$bdir/results" -v summary="$bdir/summary" \
+		      -v dmesgf="$bdir/dmesg" -v consolef="$bdir/console"
+		accumulate "$bdir/summary"
 
-	# Which steps are done, and where it stopped if it did not finish.
-	declare -A seen=()
-	while read -r what k _; do
-		case $what in DONE|OPEN|STUCK|NOTRUN) seen[$k]=1 ;; esac
-	done <"$bdir/summary"
-	open_key=$(awk '$1 == "OPEN" && $3 != "rerun" { print $2 }' "$bdir/summary")
-	left=()
-	for s in "${pending[@]}"; do
-		read -r ph _ bin <<<"$s"
-		k="$ph/${bin##*/}"
-		if [ "$k" = "$open_key" ]; then
-			open_step=$s
-		elif [ -z "${seen[$k]:-}" ]; then
-			left+=("$s")
-		fi
-	done
-	unset seen
-
-	if ! grep -q '^FINISHED' "$bdir/summary"; then
-		why=$(describe_end "$end_reason")
-		grep -q '^STARTED' "$bdir/summary" || why="$why before /init ran"
-		if [ -n "$open_key" ]; then
-			if grep -qx "STUCK $open_key" "$bdir/summary"; then
-				fail "$open_key" "wedged: it outlived its timeout and could not be killed; the guest was alive (blocked tasks in dmesg below): a real hang"
+		# What the rerun (if any) tells.
+		if [ -n "$rerun_step" ]; then
+			read -r ph _ bin <<<"$rerun_step"
+			k="$ph/${bin##*/}"
+			if grep -qx "RERUN $k ok" "$bdir/summary"; then
+				log "$k passed when rerun in a fresh boot: the earlier wedge looks like an emulator freeze, not a bug"
+			elif grep -qx "RERUN $k failed" "$bdir/summary"; then
+				log "$k finished with failures when rerun in a fresh boot (see above)"
 			else
-				fail "$open_key" "wedged: $why"
-				rerun_step=$open_step
+				log "$k wedged again when rerun in a fresh boot: reproducible, not an emulator freeze"
 			fi
-		elif grep -q '^OPEN .* rerun$' "$bdir/summary"; then
-			: # the rerun wedged again: reported above, counted before
-		elif [ ${#left[@]} -eq ${#pending[@]} ]; then
-			fail rig "boot $boot_no: $why, before any test ran; giving up"
-			left=()
-		else
-			stuck=$(awk '$1 == "STUCK" { print $2 }' "$bdir/summary")
-			fail rig "boot $boot_no: $why, outside a test${stuck:+ (stuck in $stuck)}"
+			rerun_step=
 		fi
-	elif [ ${#left[@]} -gt 0 ]; then
-		fail rig "boot $boot_no finished but ${#left[@]} step(s) never ran"
+
+		# Which steps are done, and where it stopped if it did not finish.
+		declare -A seen=()
+		while read -r what k _; do
+			case $what in DONE|OPEN|STUCK|NOTRUN) seen[$k]=1 ;; esac
+		done <"$bdir/summary"
+		open_key=$(awk '$1 == "OPEN" && $3 != "rerun" { print $2 }' "$bdir/summary")
 		left=()
-	fi
-	pending=("${left[@]}")
-	check_dmesg
-	[ "$FAIL" -gt "$fail_before" ] && boots_with_trouble+=("$boot_no")
-done
+		for s in "${pending[@]}"; do
+			read -r ph _ bin <<<"$s"
+			k="$ph/${bin##*/}"
+			if [ "$k" = "$open_key" ]; then
+				open_step=$s
+			elif [ -z "${seen[$k]:-}" ]; then
+				left+=("$s")
+			fi
+		done
+		unset seen
+
+		if ! grep -q '^FINISHED' "$bdir/summary"; then
+			why=$(describe_end "$end_reason")
+			grep -q '^STARTED' "$bdir/summary" || why="$why before /init ran"
+			if [ -n "$open_key" ]; then
+				if grep -qx "STUCK $open_key" "$bdir/summary"; then
+					fail "$open_key" "wedged: it outlived its timeout and could not be killed; the guest was alive (blocked tasks in dmesg below): a real hang"
+				else
+					fail "$open_key" "wedged: $why"
+					rerun_step=$open_step
+				fi
+			elif grep -q '^OPEN .* rerun$' "$bdir/summary"; then
+				: # the rerun wedged again: reported above, counted before
+			elif [ ${#left[@]} -eq ${#pending[@]} ]; then
+				fail rig "boot $boot_no: $why, before any test ran; giving up"
+				left=()
+			else
+				stuck=$(awk '$1 == "STUCK" { print $2 }' "$bdir/summary")
+				fail rig "boot $boot_no: $why, outside a test${stuck:+ (stuck in $stuck)}"
+			fi
+		elif [ ${#left[@]} -gt 0 ]; then
+			fail rig "boot $boot_no finished but ${#left[@]} step(s) never ran"
+			left=()
+		fi
+		pending=("${left[@]}")
+		check_dmesg
+		[ "$FAIL" -gt "$fail_before" ] && boots_with_trouble+=("$boot_no")
+	done
+	return 0
+}
+
+if [ "$main_boot" = 1 ]; then
+	run_suite_boots "${plan[@]}"
+fi
+if [ ${#smp_plan[@]} -gt 0 ]; then
+	use_stage smp
+	t_smp=$SECONDS
+	run_suite_boots "${smp_plan[@]}"
+	log "boot with $RIG_SMP2_CPUS CPUs: $((SECONDS - t_smp)) s"
+fi
 
 # ---- 7. verdict ------------------------------------------------------------
 if [ "$FAIL" -gt 0 ]; then

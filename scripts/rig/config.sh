@@ -33,6 +33,23 @@ RIG_KPKG_VERSION=6.1.192-2
 # Host side: at most this many boots per make check (reruns after a wedge).
 : "${RIG_MAX_BOOTS:=4}"
 
+# The second boot of the suite: the paths that need two host CPUs (vCPU
+# migration between CPUs, cross-CPU kicks, CPU hotplug with VMs alive). It
+# runs only selftests/bin/smp/* (on /dev/kvm, then /dev/hvx) with this many
+# CPUs, so QEMU uses multi-threaded TCG, which can freeze the emulated
+# machine in long stress runs (shared rig notes): the boot is kept short
+# (~30 s) and has its own, tighter limits. 0 leaves it out (as does
+# check.sh --no-smp-boot).
+: "${RIG_SMP2_CPUS:=2}"
+# Seconds one selftests/bin/smp binary may run in the guest.
+: "${RIG_SMP2_TEST_TIMEOUT:=60}"
+# Host side: silence that means a frozen guest (the heartbeat is 20 s).
+: "${RIG_SMP2_SILENCE_TIMEOUT:=60}"
+# Host side: hard limit for one boot (every binary hitting its timeout).
+: "${RIG_SMP2_BOOT_TIMEOUT:=420}"
+# Host side: boots for this part (one fresh boot to rerun a wedged binary).
+: "${RIG_SMP2_MAX_BOOTS:=2}"
+
 # Reference hypervisor loaded in the guest (module names; dependencies are
 # resolved from the modules' own modinfo), plus msr for /dev/cpu/*/msr.
 : "${RIG_ORACLE_MODULES:=msr irqbypass kvm ccp kvm-amd}"

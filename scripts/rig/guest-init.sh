@@ -14,7 +14,9 @@
 #   RIG_TEST_TIMEOUT  seconds per selftest binary
 #   RIG_BENCH_TIMEOUT seconds for /hvx-bench
 # /rig/plan (suite mode), one step per line:  PHASE DEVICE BINARY [rerun]
-#   PHASE kvm|hvx|system, DEVICE /dev/kvm|/dev/hvx|- (no argument)
+#   PHASE kvm|hvx|system, or smp-kvm|smp-hvx in the boot with two CPUs
+#   (selftests/bin/smp/*; modules as for kvm|hvx), DEVICE /dev/kvm|/dev/hvx|-
+#   (no argument)
 # /rig/shell-cmd (shell mode): the command to run.
 
 export PATH=/bin:/sbin
@@ -116,8 +118,8 @@ load_hvx() {
 # full suite, so a rerun or --only run sees the same machine state.
 setup_phase() {
 	case $1 in
-	kvm) load_oracle ;;
-	hvx|system|bench|shell) load_oracle; load_hvx ;;
+	kvm|smp-kvm) load_oracle ;;
+	hvx|smp-hvx|system|bench|shell) load_oracle; load_hvx ;;
 	esac
 }
 
@@ -137,6 +139,19 @@ run_step() {  # PHASE NAME TIMEOUT RERUN CMD...
 	say "END $_ph $_nm rc=$_rc cs=$((_t1 - _t0)) $_re"
 }
 
+# The smp tests take CPUs offline and bring them back; one that was killed
+# half-way may not have. The next step must find every CPU online.
+online_all_cpus() {  # STEP-DESCRIPTION
+	for _f in /sys/devices/system/cpu/cpu[0-9]*/online; do
+		[ -f "$_f" ] || continue
+		read -r _on <"$_f"
+		[ "$_on" = 1 ] && continue
+		echo 1 >"$_f"
+		_c=${_f%/online}
+		say "ONLINE ${_c##*/} after $1"
+	done
+}
+
 run_plan() {
 	while read -r _ph _dev _bin _re; do
 		[ -n "$_ph" ] || continue
@@ -150,6 +165,7 @@ run_plan() {
 		else
 			run_step "$_ph" "$_nm" "$RIG_TEST_TIMEOUT" "$_re" "$_bin" "$_dev"
 		fi
+		case $_ph in smp-*) online_all_cpus "$_ph/$_nm" ;; esac
 	done </rig/plan
 }
 

@@ -18,7 +18,8 @@
 #   unit      if set: the whole input is the output of one host-side
 #             program named $unit with exit status $unit_rc
 #
-# A key is PHASE/BINARY (e.g. kvm/basic). Results are printed as
+# A key is PHASE/BINARY (e.g. kvm/basic, smp-hvx/migrate). Results are
+# printed as
 #   ok kvm/basic: 3 - api version
 # Besides its TAP results, a binary counts ONE extra failure if it timed
 # out, died of a signal, exited non-zero without a "not ok" to explain it
@@ -151,6 +152,12 @@ indm { print > dmesgf; next }
 /^@@@ NOTRUN / {
 	print "NOTRUN " $3 "/" $4 > summary
 	print "rig: " $3 "/" $4 " not run: its module did not load"
+	next
+}
+/^@@@ ONLINE / {
+	# "ONLINE cpu1 after smp-hvx/hotplug": /init brought back a CPU that
+	# the step left offline (it failed or was killed half-way).
+	print "rig: " $3 " was left offline by " $5 "; /init brought it back online"
 	next
 }
 /^@@@ (INSMOD|RMMOD) / {
