@@ -65,6 +65,8 @@ struct hvx_backend_ops {
 
 	void (*inject_exception)(struct hvx_vcpu *vcpu, u8 vector,
 				 bool has_error, u32 error_code);
+	/* Drop an event queued for the next entry (re-injected or injected). */
+	void (*cancel_event)(struct hvx_vcpu *vcpu);
 
 	/* Second-level page table format; the root is vm->mmu.root_pa. */
 	const struct hvx_pte_fmt *pte_fmt;

@@ -96,14 +96,14 @@ static int handle_npf(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		/*
 		 * Not an access by the instruction at RIP but by event
 		 * delivery (IDT, stack) or the guest's page walk: nothing to
-		 * emulate. KVM reports these the same way.
+		 * emulate. Like KVM, report an emulation failure and drop the
+		 * event, so a VMM that resets the vCPU does not get it back.
 		 */
 		if (exit->vectoring || exit->npf.walk) {
 			u64 data[3] = { exit->hw_reason, exit->info[0], exit->npf.gpa };
 
-			hvx_internal_error(vcpu, exit->vectoring ?
-					   KVM_INTERNAL_ERROR_DELIVERY_EV :
-					   KVM_INTERNAL_ERROR_EMULATION,
+			hvx_ops->cancel_event(vcpu);
+			hvx_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
 					   data, ARRAY_SIZE(data));
 			return 0;
 		}

@@ -213,6 +213,7 @@ const struct kvm_cpuid_entry2 *hvx_find_cpuid(struct hvx_vcpu *vcpu,
 int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data, bool host);
 int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
 int hvx_get_msr_index_list(struct kvm_msr_list __user *ulist);
+bool hvx_apic_base_valid(struct hvx_vcpu *vcpu, u64 val, bool host);
 
 /* cr.c: the architectural rules for CR0/CR3/CR4/EFER (SDM Vol 3 2.5). */
 u64 hvx_cr4_valid_bits(void);

@@ -8,6 +8,8 @@
 #include <linux/uaccess.h>
 #include <asm/msr-index.h>
 #include <asm/msr.h>
+#include <asm/apicdef.h>
+#include <asm/cpufeatures.h>
 
 #include "hvx.h"
 #include "backend.h"
@@ -52,7 +54,8 @@ static bool pat_valid(u64 pat)
 
 /*
  * EFER writes (APM Vol 2 3.1.7): reserved bits fault, LME cannot change
- * while paging is on, and LMA is the CPU's to set, not the guest's.
+ * while the guest pages, and LMA is the CPU's to set, not the writer's:
+ * not even KVM_SET_MSRS changes it (KVM_SET_SREGS does), as on KVM.
  */
 static int set_efer(struct hvx_vcpu *vcpu, u64 efer, bool host)
 {
@@ -60,13 +63,40 @@ static int set_efer(struct hvx_vcpu *vcpu, u64 efer, bool host)
 
 	if (efer & ~(u64)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
 		return 1;
-	if (!host) {
-		if ((hvx_ops->get_cr(vcpu, 0) & X86_CR0_PG) &&
-		    ((efer ^ old) & EFER_LME))
-			return 1;
-		efer = (efer & ~(u64)EFER_LMA) | (old & EFER_LMA);
-	}
+	if (!host && (hvx_ops->get_cr(vcpu, 0) & X86_CR0_PG) &&
+	    ((efer ^ old) & EFER_LME))
+		return 1;
+	efer = (efer & ~(u64)EFER_LMA) | (old & EFER_LMA);
 	return hvx_ops->set_msr(vcpu, MSR_EFER, efer);
+}
+
+/*
+ * IA32_APIC_BASE (SDM Vol 3 10.4.4, 10.12.5): bits 0-7 and 9 and those
+ * beyond MAXPHYADDR are reserved; x2APIC mode needs the APIC enabled and
+ * x2APIC in the guest's CPUID; a guest cannot go from x2APIC straight to
+ * xAPIC mode, nor from disabled to x2APIC. KVM's rules, shared by
+ * KVM_SET_SREGS and WRMSR.
+ */
+bool hvx_apic_base_valid(struct hvx_vcpu *vcpu, u64 val, bool host)
+{
+	const struct kvm_cpuid_entry2 *leaf1 = hvx_find_cpuid(vcpu, 1, 0);
+	u64 mode = val & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE);
+	u64 old = vcpu->apic_base & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE);
+	u64 x2apic = MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE;
+
+	if (val & (0xffULL | BIT_ULL(9)) || val >> boot_cpu_data.x86_phys_bits)
+		return false;
+	if (mode == X2APIC_ENABLE)
+		return false;
+	if (mode == x2apic && !(leaf1 && (leaf1->ecx & BIT(X86_FEATURE_X2APIC & 31))))
+		return false;
+	if (host)
+		return true;
+	if (old == x2apic && mode == MSR_IA32_APICBASE_ENABLE)
+		return false;
+	if (!old && mode == x2apic)
+		return false;
+	return true;
 }
 
 static bool canonical(u64 addr)
@@ -97,9 +127,7 @@ int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 		vcpu->tsc_offset = data - rdtsc();
 		return 0;
 	case MSR_IA32_APICBASE:
-		/* Reserved: bits 0-7, 9, 12+ beyond MAXPHYADDR (SDM 10.4.4). */
-		if (data & (0xffULL | BIT_ULL(9)) ||
-		    data >> boot_cpu_data.x86_phys_bits)
+		if (!hvx_apic_base_valid(vcpu, data, host))
 			return 1;
 		vcpu->apic_base = data;
 		return 0;

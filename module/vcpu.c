@@ -328,7 +328,8 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 			r = -EFAULT;
 			break;
 		}
-		if (!hvx_sregs_valid(&u->sregs)) {
+		if (!hvx_sregs_valid(&u->sregs) ||
+		    !hvx_apic_base_valid(vcpu, u->sregs.apic_base, true)) {
 			r = -EINVAL;
 			break;
 		}

@@ -315,5 +315,6 @@ const struct hvx_backend_ops hvx_svm_ops = {
 	.get_msr		= svm_get_msr,
 	.set_msr		= svm_set_msr,
 	.inject_exception	= svm_inject_exception,
+	.cancel_event		= svm_cancel_event,
 	.pte_fmt		= &svm_npt_fmt,
 };

@@ -54,6 +54,7 @@ int svm_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
 int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data);
 void svm_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error_code);
+void svm_cancel_event(struct hvx_vcpu *vcpu);
 
 /* svm_exit.c */
 void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);

@@ -273,3 +273,8 @@ void svm_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
 		       (has_error ? SVM_EVTINJ_VALID_ERR : 0);
 	c->event_inj_err = error_code;
 }
+
+void svm_cancel_event(struct hvx_vcpu *vcpu)
+{
+	to_vmcb(vcpu)->control.event_inj = 0;
+}

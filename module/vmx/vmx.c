@@ -591,5 +591,6 @@ const struct hvx_backend_ops hvx_vmx_ops = {
 	.get_msr		= vmx_get_msr,
 	.set_msr		= vmx_set_msr,
 	.inject_exception	= vmx_inject_exception,
+	.cancel_event		= vmx_cancel_event,
 	.pte_fmt		= &vmx_ept_fmt,
 };

@@ -76,6 +76,7 @@ int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data);
 void vmx_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error_code);
+void vmx_cancel_event(struct hvx_vcpu *vcpu);
 
 /* vmx_exit.c */
 void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);

@@ -456,3 +456,8 @@ void vmx_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
 	}
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
 }
+
+void vmx_cancel_event(struct hvx_vcpu *vcpu)
+{
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+}
