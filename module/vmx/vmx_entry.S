@@ -11,9 +11,7 @@
 #include <asm/nospec-branch.h>
 #include <asm/unwind_hints.h>
 
-#include "regs.h"
-
-#define REG(r)	(HVX_##r * 8)
+#include "entry_gprs.S"
 
 .text
 
@@ -40,21 +38,9 @@ SYM_FUNC_START(__hvx_vmx_vcpu_run)
 	testb $1, (%rsp)
 
 	mov  %rdi, %rax
-	mov  REG(RCX)(%rax), %rcx
-	mov  REG(RDX)(%rax), %rdx
-	mov  REG(RBX)(%rax), %rbx
-	mov  REG(RBP)(%rax), %rbp
-	mov  REG(RSI)(%rax), %rsi
-	mov  REG(RDI)(%rax), %rdi
-	mov  REG(R8)(%rax),  %r8
-	mov  REG(R9)(%rax),  %r9
-	mov  REG(R10)(%rax), %r10
-	mov  REG(R11)(%rax), %r11
-	mov  REG(R12)(%rax), %r12
-	mov  REG(R13)(%rax), %r13
-	mov  REG(R14)(%rax), %r14
-	mov  REG(R15)(%rax), %r15
-	mov  REG(RAX)(%rax), %rax
+	LOAD_GUEST_GPRS %rax
+	mov  GPR(RSI)(%rax), %rsi
+	mov  GPR(RAX)(%rax), %rax
 
 	/* The exit below continues with this stack (for objtool). */
 	UNWIND_HINT_SAVE
@@ -79,36 +65,15 @@ SYM_INNER_LABEL(__hvx_vmx_exit, SYM_L_GLOBAL)
 	/* 8(%rsp): launched, 16(%rsp): the GPR array; guest RAX on top. */
 	push %rax		/* the return value */
 	mov  24(%rsp), %rax
-	mov  %rcx, REG(RCX)(%rax)
-	mov  %rdx, REG(RDX)(%rax)
-	mov  %rbx, REG(RBX)(%rax)
-	mov  %rbp, REG(RBP)(%rax)
-	mov  %rsi, REG(RSI)(%rax)
-	mov  %rdi, REG(RDI)(%rax)
-	mov  %r8,  REG(R8)(%rax)
-	mov  %r9,  REG(R9)(%rax)
-	mov  %r10, REG(R10)(%rax)
-	mov  %r11, REG(R11)(%rax)
-	mov  %r12, REG(R12)(%rax)
-	mov  %r13, REG(R13)(%rax)
-	mov  %r14, REG(R14)(%rax)
-	mov  %r15, REG(R15)(%rax)
+	STORE_GUEST_GPRS %rax
 	mov  8(%rsp), %rcx	/* guest RAX */
-	mov  %rcx, REG(RAX)(%rax)
+	mov  %rcx, GPR(RAX)(%rax)
 
 	/* Guest return predictions must not steer host RETs (Spectre v2). */
 	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RETPOLINE
 
 	pop  %rax		/* the return value */
-	/* Leave no guest values in caller-saved registers. */
-	xor  %ecx, %ecx
-	xor  %edx, %edx
-	xor  %esi, %esi
-	xor  %edi, %edi
-	xor  %r8d, %r8d
-	xor  %r9d, %r9d
-	xor  %r10d, %r10d
-	xor  %r11d, %r11d
+	CLEAR_GUEST_GPRS
 
 	add  $24, %rsp		/* guest RAX, launched, GPR array */
 	pop  %rbx
