@@ -88,7 +88,6 @@ enum { HVX_CR_MOV_TO, HVX_CR_MOV_FROM, HVX_CR_CLTS, HVX_CR_LMSW };
 /* Requests a vCPU handles before its next entry (bit numbers). */
 enum {
 	HVX_REQ_TLB_FLUSH,
-	HVX_REQ_KICK,
 };
 
 enum hvx_vcpu_mode {

@@ -131,16 +131,13 @@ static void vcpu_enter_guest(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	/*
 	 * Publish IN_GUEST before reading requests: a remote CPU that sets a
 	 * request and then sees IN_GUEST sends an IPI, which either arrives
-	 * before entry (checked below via the pending request) or forces an
-	 * exit (pairs with the barrier in hvx_vm_request_all()).
+	 * before entry (the request is seen below) or forces an exit (pairs
+	 * with the barrier in hvx_vm_request_all()).
 	 */
 	smp_mb();
 
-	if (READ_ONCE(vcpu->requests) & ~BIT(HVX_REQ_TLB_FLUSH) ||
-	    need_resched() || signal_pending(current)) {
-		clear_bit(HVX_REQ_KICK, &vcpu->requests);
+	if (need_resched() || signal_pending(current))
 		goto out;
-	}
 	if (test_and_clear_bit(HVX_REQ_TLB_FLUSH, &vcpu->requests))
 		hvx_ops->flush_tlb(vcpu);
 
