@@ -3,6 +3,7 @@
 # make            hvx.ko, userspace tools and selftests
 # make run        boot a Linux guest under hvx in the rig
 # make check      every test: unit tests here, selftests in the emulated rig
+# make check-vmx  the selftests under Bochs (Intel VMX), kvm_intel as oracle
 # make bench      benchmarks in the rig (hvx/KVM ratios)
 # make lint       sparse + checkpatch --strict
 #
@@ -14,7 +15,7 @@ KDIR ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build),\
 
 CC ?= gcc
 
-.PHONY: all module userspace selftests unit check bench lint clean deps run
+.PHONY: all module userspace selftests unit check check-vmx bench lint clean deps run
 
 all: module userspace selftests
 
@@ -35,6 +36,10 @@ deps:
 
 check:
 	scripts/rig/check.sh
+
+# The VMX rig: Bochs (Intel VMX), kvm_intel as the oracle; ~3-5 min.
+check-vmx:
+	scripts/rig/check-vmx.sh
 
 # The main job: boot a Linux guest under hvx in the rig (issue: hvx-run).
 run:

@@ -1,0 +1,684 @@
+#!/bin/bash
+# make check-vmx: the VMX rig. Boots an emulated Intel machine (Bochs 2.7,
+# CPU corei7_skylake_x: VMX with EPT, VPID, unrestricted guest, APICv) on
+# the same pinned kernel and initramfs contents as the QEMU rig (check.sh),
+# with kvm_intel as the oracle, and runs the same phases in ONE boot:
+#   kvm     every selftests/bin/B against /dev/kvm (kvm_intel)
+#   hvx     every B against /dev/hvx, if hvx.ko loads
+#   system  selftests/bin/system/* (both devices)
+# then the guest's dmesg scan. Ends with "N passed, N failed, N skipped";
+# exits 0 iff nothing failed and the guest's kernel log is clean.
+#
+# Until the VMX backend exists, hvx.ko refuses to load on Intel with ENODEV
+# ("no usable hardware virtualization"): the hvx and system phases are then
+# reported as skipped with that reason, not as failures. Any other refusal
+# is a failure unless HVX_RIG_ALLOW_NO_MODULE=1.
+#
+# Only Bochs has VMX among the emulators Debian ships (QEMU TCG has none),
+# and Bochs is slow (~80 M instructions/s), so the boot path is trimmed:
+# ISOLINUX starts syslinux's mboot.c32, which loads the UNCOMPRESSED kernel
+# behind a small Multiboot-to-PVH shim (scripts/rig/bochs/pvh-shim.c): the
+# kernel runs ~4-7 s after Bochs starts instead of ~60 s for the stock
+# XZ-compressed bzImage (--boot bzimage keeps that path), and /init at
+# 16-20 s instead of 76-90 s (crypto self-tests off: 7 s; see
+# bochs/config.sh). Measured on the 2-core machine kind (2026-11):
+#   Bochs start -> /init 16-20 s, insmod msr..kvm-intel ~11 s
+#   kvm phase (14 binaries, budget applied) ~90 s wall: fuzz 38, stress 29,
+#     vcpu 6, mmio/pio/regs 2-3, the rest <= 1 s each
+#   hvx phase ~15 s wall, system ~2 s; one boot for everything ~3.5 min.
+# Wall seconds per binary are printed at the end of every run.
+#
+# Bochs-specific files: scripts/rig/bochs.sh (one boot, guarded),
+# scripts/rig/bochs/ (tunables in config.sh, the PVH shim, the guest's
+# rdinit wrapper "init"). Shared with the QEMU rig: lib.sh, config.sh (kernel pin),
+# deps.sh, initramfs.sh, guest-init.sh (/init), parse.awk (results).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/rig/bochs/config.sh
+. "$RIG_SRC/bochs/config.sh"
+
+usage() {
+	cat <<EOF
+Usage: scripts/rig/check-vmx.sh [OPTION]...
+
+Modes (default: the suite, what make check-vmx runs):
+  --shell-cmd 'CMD'   run CMD with sh in the guest after kvm_intel (and
+                      hvx, if it loads) are loaded, print its output, exit
+                      with its status. E.g. --shell-cmd 'dmesg | tail'
+  --bench             run /hvx-bench in the guest
+
+Suite options:
+  --only NAME[,NAME]  run only these selftest binaries (basenames, also in
+                      selftests/bin/system/), even those the budget leaves
+                      out (their skipped cases stay skipped: they hang)
+  --dev kvm|hvx|system  run only this phase
+  --all               ignore the Bochs budget (RIG_BOCHS_SKIP): run every
+                      binary and case, even those known to hang Bochs
+
+Common options:
+  --no-build          use the existing hvx.ko and binaries, do not run make
+  --boot pvh|bzimage  kernel boot path (default $RIG_BOCHS_BOOT)
+  -v, --verbose       show the guest's serial console live
+  -h, --help          this text
+
+Environment: HVX_RIG_ALLOW_NO_MODULE=1 lets the suite run without a
+loadable hvx.ko (hvx phases skipped). RIG_LOCK_HELD=1: the caller already
+holds build/rig/.lock (e.g. check.sh running this), do not take it again.
+Tunables (CPU model, memory, timeouts, budget): scripts/rig/bochs/config.sh.
+Artifacts (serial logs, Bochs logs, dmesg): build/rig-vmx/.
+EOF
+}
+
+mode=suite only='' dev='' shell_cmd='' verbose=0 do_build=1 use_budget=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--shell-cmd) mode=shell; shell_cmd=${2?--shell-cmd needs a command}; shift ;;
+	--shell-cmd=*) mode=shell; shell_cmd=${1#*=} ;;
+	--bench) mode=bench ;;
+	--only) only=${2?--only needs a list}; shift ;;
+	--only=*) only=${1#*=} ;;
+	--dev) dev=${2?--dev needs kvm, hvx or system}; shift ;;
+	--dev=*) dev=${1#*=} ;;
+	--all) use_budget=0 ;;
+	--boot) RIG_BOCHS_BOOT=${2?--boot needs pvh or bzimage}; shift ;;
+	--boot=*) RIG_BOCHS_BOOT=${1#*=} ;;
+	--no-build) do_build=0 ;;
+	-v|--verbose) verbose=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+case $dev in ''|kvm|hvx|system) ;; *) die "--dev must be kvm, hvx or system" ;; esac
+case $RIG_BOCHS_BOOT in pvh|bzimage) ;; *) die "--boot must be pvh or bzimage" ;; esac
+
+VMX_OUT=$ROOT/build/rig-vmx
+mkdir -p "$RIG_OUT" "$VMX_OUT"
+t_start=$SECONDS
+
+# Two locks. Our own serialises VMX runs (one Bochs at a time: the machine
+# has 2 cores). The QEMU rig's guards what both rigs share: deps.sh, the
+# module build in the source tree and initramfs.sh's staging directory. We
+# hold that one only for those steps (seconds), not for the Bochs boot
+# (minutes), so make check can run beside make check-vmx.
+exec 8>"$VMX_OUT/.lock"
+if ! flock -n 8; then
+	log "another VMX rig run holds $VMX_OUT/.lock; waiting"
+	flock 8
+fi
+if [ "${RIG_LOCK_HELD:-0}" != 1 ]; then
+	exec 9>"$RIG_OUT/.lock"
+	if ! flock -n 9; then
+		log "a QEMU rig run holds $RIG_OUT/.lock; waiting for its build steps"
+		flock 9
+	fi
+fi
+
+# ---- results ---------------------------------------------------------------
+PASS=0 FAIL=0 SKIP=0
+FAILURES=$VMX_OUT/failures
+: >"$FAILURES"
+fail() {  # NAME TEXT: one failure that is not a TAP result of a binary
+	FAIL=$((FAIL + 1))
+	echo "not ok $1: $2" | tee -a "$FAILURES"
+}
+skip() {  # NAME REASON
+	SKIP=$((SKIP + 1))
+	echo "ok $1: # SKIP $2"
+}
+
+# ---- 1. packages, the guest kernel -----------------------------------------
+BOCHS_PACKAGES=(bochs bochsbios vgabios bochs-term isolinux syslinux-common xorriso)
+install_bochs() {
+	local missing=() p
+	for p in "${BOCHS_PACKAGES[@]}"; do
+		pkg_installed "$p" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root"
+	log "installing: ${missing[*]}"
+	apt-get update -qq
+	# bochs-term by name, or apt picks the wx GUI; no recommends (X11).
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" ||
+		die "apt-get install failed for: ${missing[*]}"
+}
+install_bochs
+# QEMU's packages too (deps.sh installs them), but above all the pinned
+# kernel: vmlinux, vmlinuz and the modules under build/rig/kernel.
+"$RIG_SRC/deps.sh"
+
+# ---- 2. build (as check.sh does) -------------------------------------------
+hvx_ko=
+build() {  # NAME: make NAME, quietly unless it fails
+	local name=$1 logf=$VMX_OUT/build-$1.log
+	log "build: $name"
+	if make -C "$ROOT" -j"$(nproc)" KDIR="$RIG_KDIR" "$name" >"$logf" 2>&1; then
+		return 0
+	fi
+	echo "--- make $name failed (full log: ${logf#"$ROOT"/}) ---"
+	tail -n 60 "$logf"
+	return 1
+}
+if [ "$do_build" = 1 ]; then
+	if build module; then
+		hvx_ko=$ROOT/hvx.ko
+	elif [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" = 1 ]; then
+		warn "hvx.ko did not build; HVX_RIG_ALLOW_NO_MODULE=1: hvx phases skipped"
+	else
+		fail build "module (hvx.ko) does not build"
+	fi
+	for sub in selftests userspace; do
+		if [ -f "$ROOT/$sub/Makefile" ]; then
+			build "$sub" || fail build "$sub does not build"
+		fi
+	done
+else
+	[ -f "$ROOT/hvx.ko" ] && hvx_ko=$ROOT/hvx.ko
+	if [ -z "$hvx_ko" ] && [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" != 1 ]; then
+		fail build "no hvx.ko (run without --no-build, or set HVX_RIG_ALLOW_NO_MODULE=1)"
+	fi
+fi
+bench_bin=
+[ -x "$ROOT/userspace/hvx-bench" ] && bench_bin=$ROOT/userspace/hvx-bench
+
+# ---- 3. the base initramfs: the QEMU rig's, with kvm-intel as the oracle ----
+log "initramfs (oracle: $RIG_BOCHS_ORACLE_MODULES)"
+RIG_ORACLE_MODULES=$RIG_BOCHS_ORACLE_MODULES \
+	"$RIG_SRC/initramfs.sh" "$VMX_OUT/base.cpio" "$hvx_ko" "$bench_bin"
+# The binaries as packed (the tree may change while we boot), for the plan.
+packed=$(cpio -it --quiet <"$VMX_OUT/base.cpio")
+mapfile -t bins < <(sed -n 's|^\(\./\)\{0,1\}selftests/bin/\([^/]*\)$|\2|p' <<<"$packed" |
+	grep -vx system | LC_ALL=C sort)
+mapfile -t sysbins < <(sed -n 's|^\(\./\)\{0,1\}selftests/bin/system/\([^/]*\)$|\2|p' <<<"$packed" |
+	LC_ALL=C sort)
+
+# Shared steps done: let the QEMU rig go on.
+[ "${RIG_LOCK_HELD:-0}" = 1 ] || exec 9>&-
+
+# ---- 4. the kernel image Bochs boots ----------------------------------------
+PVH_DIR=$VMX_OUT/pvh
+# Rebuild $1 if it is missing or older than any of the other arguments.
+stale() {
+	local out=$1 f
+	shift
+	[ -e "$out" ] || return 0
+	for f in "$@"; do [ "$f" -nt "$out" ] && return 0; done
+	return 1
+}
+make_pvh_image() {
+	local src=$RIG_SRC/bochs
+	mkdir -p "$PVH_DIR"
+	if stale "$PVH_DIR/mkpvhboot" "$src/mkpvhboot.c"; then
+		gcc -O2 -Wall -Wextra -Werror -o "$PVH_DIR/mkpvhboot" "$src/mkpvhboot.c"
+	fi
+	# The shim runs before the kernel, in 32-bit protected mode: plain
+	# freestanding i686 code, no libc (so no multilib needed), linked to
+	# sit right below the kernel's load address.
+	if stale "$PVH_DIR/shim.bin" "$src/pvh-shim.c" "$src/pvh-shim.ld"; then
+		gcc -m32 -march=i686 -O2 -Wall -Wextra -Werror -ffreestanding \
+		    -fno-builtin -fno-pic -fno-pie -no-pie -fno-stack-protector \
+		    -fno-asynchronous-unwind-tables -fcf-protection=none \
+		    -mno-sse -mno-mmx -nostdlib -Wl,--build-id=none \
+		    -Wl,--no-warn-rwx-segments -Wl,-T,"$src/pvh-shim.ld" \
+		    -o "$PVH_DIR/shim.elf" "$src/pvh-shim.c"
+		objcopy -O binary "$PVH_DIR/shim.elf" "$PVH_DIR/shim.bin"
+	fi
+	if stale "$PVH_DIR/vmlinux.mb" "$PVH_DIR/shim.bin" "$PVH_DIR/mkpvhboot" \
+	   "$RIG_VMLINUX"; then
+		"$PVH_DIR/mkpvhboot" "$PVH_DIR/shim.bin" "$RIG_VMLINUX" \
+			"$PVH_DIR/vmlinux.mb.tmp" >/dev/null
+		mv "$PVH_DIR/vmlinux.mb.tmp" "$PVH_DIR/vmlinux.mb"
+	fi
+}
+if [ "$RIG_BOCHS_BOOT" = pvh ]; then
+	make_pvh_image
+	kernel_image=$PVH_DIR/vmlinux.mb
+else
+	kernel_image=$RIG_KERNEL_DIR/boot/vmlinuz-$RIG_KVER
+fi
+[ -s "$kernel_image" ] || die "no kernel image $kernel_image"
+
+# Why each word: the serial line is the only channel read, and Bochs
+# emulates its baud rate: without ",115200" the kernel runs it at 9600 baud
+# (~1 KB per guest second); panic=-1 reboots at once (bochs.sh notices);
+# rdinit: bochs/init, which runs the rig's /init and lets the serial line
+# drain before powering off; tsc_early_khz: see bochs/config.sh;
+# tsc=reliable as in the QEMU rig (no clocksource watchdog work); quiet
+# keeps kernel chatter off the console the tests print to.
+kernel_cmdline="console=ttyS0,115200 panic=-1 quiet rdinit=/rig/bochs-init tsc=reliable"
+kernel_cmdline+=" tsc_early_khz=$((RIG_BOCHS_IPS / 1000))"
+kernel_cmdline+=" $RIG_BOCHS_KERNEL_ARGS $RIG_BOCHS_KERNEL_EXTRA"
+
+# ---- 5. the plan --------------------------------------------------------------
+declare -A wanted=()
+if [ -n "$only" ]; then
+	for n in ${only//,/ }; do wanted[$n]=1; done
+	filter() { local b; for b in "$@"; do [ -n "${wanted[$b]:-}" ] && echo "$b"; done; true; }
+	mapfile -t bins < <(filter "${bins[@]}")
+	mapfile -t sysbins < <(filter "${sysbins[@]}")
+	for n in "${!wanted[@]}"; do
+		printf '%s\n' "${bins[@]}" "${sysbins[@]}" | grep -qxF "$n" ||
+			die "--only: no selftest binary named '$n' in selftests/bin"
+	done
+fi
+# The budget (bochs/config.sh, RIG_BOCHS_SKIP): whole binaries (NAME or
+# PHASE/NAME) and single cases (NAME:CASE or PHASE/NAME:CASE, CASE being
+# the function name in the binary's TEST_CASE list) that Bochs cannot run
+# or runs too slowly. --all ignores it; --only NAME runs that binary even
+# if the budget leaves it out as a whole, but still without its skipped
+# cases (those hang the emulated machine).
+declare -A budget_out=() case_out=()
+if [ "$use_budget" = 1 ]; then
+	for n in $RIG_BOCHS_SKIP; do
+		case $n in
+		*:*) case_out[${n%%:*}]+=" ${n#*:}" ;;
+		*) budget_out[$n]=1 ;;
+		esac
+	done
+fi
+BUDGET_REASON="not in the Bochs budget (RIG_BOCHS_SKIP in scripts/rig/bochs/config.sh; --all runs it)"
+in_budget() {  # PHASE NAME
+	[ -n "${wanted[$2]:-}" ] && return 0
+	[ -z "${budget_out[$2]:-}" ] && [ -z "${budget_out[$1/$2]:-}" ]
+}
+
+# A binary with skipped cases runs through a generated wrapper in the
+# per-boot initramfs (/selftests/bochs/PHASE/NAME, same basename, so
+# results keep the key PHASE/NAME): it prints a SKIP line per left-out case
+# and runs each other case with the harness' name filter (argv[2], which
+# matches substrings: checked here so that no filter also picks a skipped
+# case and no case runs twice). parse.awk adds up the several TAP plans.
+WRAP_DIR=$VMX_OUT/wrappers
+rm -rf "$WRAP_DIR"
+source_cases() {  # NAME: its case functions, in cases[] order
+	sed -n 's/^[[:space:]]*TEST_CASE\(_TIMEOUT\)\{0,1\}([[:space:]]*\([A-Za-z0-9_]*\)[[:space:]]*,.*/\2/p' \
+		"$ROOT/selftests/$1.c" 2>/dev/null
+}
+make_wrapper() {  # PHASE NAME SKIPPED-CASE...  -> guest path on stdout
+	local ph=$1 b=$2 c x r n=0 all=() runs=() out
+	shift 2
+	local skipped=" $* "
+	declare -A done_case=()
+	mapfile -t all < <(source_cases "$b")
+	[ ${#all[@]} -gt 0 ] || die "RIG_BOCHS_SKIP: no TEST_CASE list in selftests/$b.c"
+	for c in "$@"; do
+		printf '%s\n' "${all[@]}" | grep -qxF "$c" ||
+			die "RIG_BOCHS_SKIP: selftests/$b.c has no case '$c'"
+	done
+	for c in "${all[@]}"; do
+		case $skipped in *" $c "*) continue ;; esac
+		[ -n "${done_case[$c]:-}" ] && continue
+		for x in "${all[@]}"; do
+			[[ $x == *"$c"* ]] || continue
+			case $skipped in *" $x "*)
+				die "RIG_BOCHS_SKIP: cannot run $b:$c without $b:$x (the harness' filter matches substrings)" ;;
+			esac
+			[ -n "${done_case[$x]:-}" ] &&
+				die "RIG_BOCHS_SKIP: $b:$x would run twice (filter '$c')"
+			done_case[$x]=1
+		done
+		runs+=("$c")
+	done
+	mkdir -p "$WRAP_DIR/$ph"
+	out=$WRAP_DIR/$ph/$b
+	{
+		echo "#!/bin/sh"
+		echo "# Generated by check-vmx.sh: selftests/bin/$b less the cases"
+		echo "# RIG_BOCHS_SKIP leaves out under Bochs. \$1 is the device."
+		echo "echo 1..$#"
+		for c in "$@"; do
+			n=$((n + 1))
+			echo "echo 'ok $n - $c # SKIP $BUDGET_REASON'"
+		done
+		echo "rc=0"
+		for r in "${runs[@]}"; do
+			echo "/selftests/bin/$b \"\$1\" $r || rc=\$?"
+		done
+		echo "exit \$rc"
+	} >"$out"
+	chmod 755 "$out"
+	echo "/selftests/bochs/$ph/$b"
+}
+
+plan=()   # lines "PHASE DEVICE GUEST-PATH", as guest-init.sh reads them
+plan_phase() {  # PHASE DEVICE DIR NAME...
+	local ph=$1 devp=$2 d=$3 b cases
+	shift 3
+	for b in "$@"; do
+		if ! in_budget "$ph" "$b"; then
+			skip "$ph/$b" "$BUDGET_REASON"
+			continue
+		fi
+		cases="${case_out[$b]:-}${case_out[$ph/$b]:-}"
+		if [ -z "${cases// /}" ]; then
+			plan+=("$ph $devp $d/$b")
+		elif [ "$ph" = system ]; then
+			die "RIG_BOCHS_SKIP: single cases of system tests cannot be skipped ($b)"
+		else
+			# shellcheck disable=SC2086
+			plan+=("$ph $devp $(make_wrapper "$ph" "$b" $cases)")
+		fi
+	done
+}
+no_hvx_reason=
+if [ "$mode" = suite ]; then
+	if [ -z "$dev" ] || [ "$dev" = kvm ]; then
+		plan_phase kvm /dev/kvm /selftests/bin "${bins[@]}"
+	fi
+	if [ -z "$hvx_ko" ]; then
+		no_hvx_reason="no hvx.ko (it did not build)"
+		[ "$dev" = kvm ] || log "no hvx.ko: skipping the hvx and system phases"
+		if [ -z "$dev" ] || [ "$dev" = hvx ]; then
+			for b in "${bins[@]}"; do skip "hvx/$b" "$no_hvx_reason"; done
+		fi
+		if [ -z "$dev" ] || [ "$dev" = system ]; then
+			for b in "${sysbins[@]}"; do skip "system/$b" "$no_hvx_reason"; done
+		fi
+	else
+		if [ -z "$dev" ] || [ "$dev" = hvx ]; then
+			plan_phase hvx /dev/hvx /selftests/bin "${bins[@]}"
+		fi
+		if [ -z "$dev" ] || [ "$dev" = system ]; then
+			plan_phase system - /selftests/bin/system "${sysbins[@]}"
+		fi
+	fi
+fi
+
+# ---- 6. one boot ---------------------------------------------------------------
+rm -rf "$VMX_OUT"/boot-*
+
+# The kernel's log must stay clean (as in check.sh)...
+DMESG_BAD='Oops|WARNING:|BUG:|general protection fault|lockdep|possible circular locking|INFO: task .* blocked|hvx: .*leaked|Kernel panic|Call Trace'
+# ...except what every Bochs boot prints: the Skylake-X model has RETBleed
+# but Bochs offers no IBRS/microcode for it.
+DMESG_BENIGN='RETBleed: WARNING: Spectre v2 mitigation leaves CPU vulnerable'
+
+ISOLINUX_FILES=(/usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32)
+MBOOT_FILES=(/usr/lib/syslinux/modules/bios/mboot.c32 /usr/lib/syslinux/modules/bios/libcom32.c32)
+
+boot_no=0
+boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
+	local bmode=$1 iso
+	shift
+	boot_no=$((boot_no + 1))
+	bdir=$VMX_OUT/boot-$boot_no
+	mkdir -p "$bdir/cpio/rig" "$bdir/iso/isolinux"
+	{
+		echo "RIG_MODE=$bmode"
+		echo "RIG_TEST_TIMEOUT=$RIG_BOCHS_TEST_TIMEOUT"
+		echo "RIG_BENCH_TIMEOUT=$RIG_BOCHS_TEST_TIMEOUT"
+		# The selftest harness stops running cases once a binary has
+		# used SELFTEST_BUDGET s (100 by default, tuned for QEMU):
+		# under Bochs let it use nearly all of the rig's timeout.
+		echo "export SELFTEST_BUDGET=$((RIG_BOCHS_TEST_TIMEOUT - 20))"
+	} >"$bdir/cpio/rig/conf"
+	if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi >"$bdir/cpio/rig/plan"
+	printf '%s\n' "$shell_cmd" >"$bdir/cpio/rig/shell-cmd"
+	install -m 755 "$RIG_SRC/bochs/init" "$bdir/cpio/rig/bochs-init"
+	if [ -d "$WRAP_DIR" ]; then
+		mkdir -p "$bdir/cpio/selftests"
+		cp -r "$WRAP_DIR" "$bdir/cpio/selftests/bochs"
+	fi
+	(cd "$bdir/cpio" && find . | cpio -o -H newc -R 0:0 --quiet) >"$bdir/conf.cpio"
+
+	# The CD: ISOLINUX, the kernel, one initrd (base + this boot's conf;
+	# the kernel unpacks concatenated archives in order, later files win).
+	cp "${ISOLINUX_FILES[@]}" "$bdir/iso/isolinux/"
+	cat "$VMX_OUT/base.cpio" "$bdir/conf.cpio" >"$bdir/iso/initrd"
+	# SERIAL: ISOLINUX (and the shim's error messages) on the serial line,
+	# whose first banner also tells bochs.sh the BIOS got that far.
+	{
+		echo "SERIAL 0 115200"
+		echo "DEFAULT rig"
+		echo "PROMPT 0"
+		echo "TIMEOUT 0"
+		echo "LABEL rig"
+		if [ "$RIG_BOCHS_BOOT" = pvh ]; then
+			cp "${MBOOT_FILES[@]}" "$bdir/iso/isolinux/"
+			cp "$kernel_image" "$bdir/iso/vmlinux.mb"
+			echo "  KERNEL mboot.c32"
+			echo "  APPEND /vmlinux.mb $kernel_cmdline --- /initrd"
+		else
+			cp "$kernel_image" "$bdir/iso/vmlinuz"
+			echo "  LINUX /vmlinuz"
+			echo "  INITRD /initrd"
+			echo "  APPEND $kernel_cmdline"
+		fi
+	} >"$bdir/iso/isolinux/isolinux.cfg"
+	iso=$bdir/rig.iso
+	xorriso -as mkisofs -quiet -R -b isolinux/isolinux.bin -c isolinux/boot.cat \
+		-no-emul-boot -boot-load-size 4 -boot-info-table \
+		-o "$iso" "$bdir/iso" 2>"$bdir/xorriso.log" ||
+		{ cat "$bdir/xorriso.log"; die "xorriso failed"; }
+	rm -rf "$bdir/iso"
+
+	log "boot $boot_no (Bochs, $RIG_BOCHS_CPU, $RIG_BOCHS_BOOT boot): $# step(s) planned"
+	local v=()
+	[ "$verbose" = 1 ] && v=(-v)
+	"$RIG_SRC/bochs.sh" "${v[@]}" "$iso" "$bdir"
+	rm -f "$iso"
+	read -r end_reason end_secs <"$bdir/serial.log.end"
+	log "boot $boot_no: ended ($end_reason) after ${end_secs} s"
+	# As check.sh: strip \r, terminal escapes; one marker per line.
+	tr -d '\r' <"$bdir/serial.log" |
+		sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g' \
+		    -e 's/\(.\)@@@ /\1\n@@@ /g' >"$bdir/serial.txt"
+	: >"$bdir/dmesg"
+	: >"$bdir/console"
+}
+
+# Did hvx.ko refuse to load in this boot in the expected way? Sets
+# no_hvx_reason. ENODEV is what hvx_init returns when no backend's
+# hardware_setup() accepts the CPU (today: any Intel CPU).
+hvx_load_verdict() {
+	local txt=$bdir/serial.txt out
+	grep -qE '^@@@ INSMOD hvx rc=[1-9]' "$txt" || return 0
+	out=$(awk '/^@@@ INSMOD hvx rc=[1-9]/ { on = 1; next } on && /^@@@ / { exit } on' "$txt")
+	if grep -q 'No such device' <<<"$out"; then
+		no_hvx_reason="hvx.ko refused to load: ENODEV, no usable hardware virtualization (expected until the VMX backend exists)"
+	elif [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" = 1 ]; then
+		no_hvx_reason="hvx.ko did not load (HVX_RIG_ALLOW_NO_MODULE=1): $(head -n 1 <<<"$out")"
+	fi
+}
+
+# parse.awk over this boot, with an expected hvx.ko refusal taken out: its
+# INSMOD marker is dropped (so it is no failure) and the steps it stopped
+# become skips.
+parse_boot() {
+	local in=$bdir/serial.txt
+	hvx_load_verdict
+	if [ -n "$no_hvx_reason" ]; then
+		sed '/^@@@ INSMOD hvx rc=[1-9]/d' "$bdir/serial.txt" >"$bdir/serial.parse"
+		in=$bdir/serial.parse
+	fi
+	awk -v summary="$bdir/summary" -v dmesgf="$bdir/dmesg" \
+	    -v consolef="$bdir/console" -v timeout="$RIG_BOCHS_TEST_TIMEOUT" \
+	    -f "$RIG_SRC/parse.awk" "$in" >"$bdir/results"
+	if [ -n "$no_hvx_reason" ]; then  # reported as skips below instead
+		sed -i '/^rig: [a-z]*\/.* not run: its module did not load$/d' "$bdir/results"
+	fi
+	cat "$bdir/results"
+	grep '^not ok' "$bdir/results" >>"$FAILURES" || true
+	local p f s
+	read -r p f s < <(awk '$1 == "COUNT" { print $2, $3, $4 }' "$bdir/summary")
+	PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
+	if [ -n "$no_hvx_reason" ]; then
+		local k
+		while read -r k; do
+			skip "$k" "$no_hvx_reason"
+		done < <(awk '$1 == "NOTRUN" && $2 ~ /^(hvx|system|bench)\// { print $2 }' "$bdir/summary")
+	fi
+}
+
+check_dmesg() {
+	local hits
+	hits=$(cat "$bdir/dmesg" "$bdir/console" | grep -vE "$DMESG_BENIGN" |
+	       grep -E "$DMESG_BAD" | sort -u) || true
+	if [ -n "$hits" ]; then
+		fail "dmesg" "guest kernel log of boot $boot_no has problems:"
+		# shellcheck disable=SC2001
+		sed 's/^/    | /' <<<"$hits"
+	fi
+}
+
+describe_end() {
+	case $1 in
+	silence) echo "the guest went silent for $RIG_BOCHS_SILENCE_TIMEOUT s" ;;
+	timeout) echo "the boot hit the $RIG_BOCHS_BOOT_TIMEOUT s limit" ;;
+	lockup)  echo "the guest kernel reported a soft lockup / RCU stall" ;;
+	reset)   echo "the guest rebooted (kernel panic or reset)" ;;
+	bochs)   echo "Bochs stopped (emulator panic, e.g. a triple fault: see its log)" ;;
+	exit)    echo "the guest powered off early" ;;
+	esac
+}
+
+# What the VMX backend's developer needs when something fails: Bochs names
+# each failed VM-entry check ("VMENTER FAIL: ...", "VMFAIL: ..." for a
+# VMX instruction that failed) and any emulator panic in its own log, and
+# logs some VM exits (EPT violations, failed guest-state checks) at level
+# error. Routine lines ("RDMSR: Unknown register", KVM's every entry reads
+# DEBUGCTL, which Bochs lacks) are left out.
+show_bochs_log() {
+	local logf=$bdir/bochs.log hits
+	[ -f "$logf" ] || return 0
+	echo "===== Bochs log (boot $boot_no; full log: ${logf#"$ROOT"/}) ====="
+	hits=$(grep -E 'VMFAIL|VMENTER FAIL|>>PANIC<<' "$logf" |
+	       grep -v 'ACPI control: soft power off') || true
+	if [ -n "$hits" ]; then
+		echo "-- failed VMX instructions and VM entries, emulator panics (count, first line):"
+		# Drop the tick stamp, count, keep the order of first appearance.
+		sed 's/^[0-9]*[a-z]\[[^]]*\] //' <<<"$hits" |
+			awk '{ if (!($0 in n)) order[++k] = $0; n[$0]++ }
+			     END { for (i = 1; i <= k && i <= 40; i++) printf "%6d  %s\n", n[order[i]], order[i]
+				   if (k > 40) print "  ... " k " kinds in all" }'
+	else
+		echo "-- no failed VMX instruction or VM entry, no emulator panic"
+	fi
+	echo "-- the last VMX lines before the end (tick = emulated instruction count):"
+	grep -E '^[0-9]+[a-z]\[CPU[0-9]* *\] .*(VM[A-Z]|INVEPT|INVVPID)' "$logf" |
+		grep -v 'enter_system_management_mode' | tail -n 20 || true
+	tail -n 3 "$logf"
+}
+
+print_step_output() {  # free-form output of a shell/bench step
+	awk '/^@@@ BEGIN / { on = 1; blank = 0; next }
+	     /^@@@ END / { on = 0; next }
+	     on && /^@@@ ALIVE/ { next }
+	     on && $0 == "" { blank++; next }
+	     on { while (blank) { print ""; blank-- } print }' "$bdir/serial.txt"
+}
+
+# Per-step times: guest seconds from /init's END markers, wall seconds from
+# when bochs.sh saw BEGIN and END arrive.
+print_times() {
+	local b
+	echo "===== times (guest s = emulated time; wall s = host time) ====="
+	for b in "$VMX_OUT"/boot-*; do
+		[ -f "$b/markers" ] || continue
+		awk -v boot="${b##*/}" -v end_secs="$(cut -d' ' -f2 "$b/serial.log.end")" '
+			$2 == "RIG" && $3 == "START" { printf "%s: /init started at %d s wall\n", boot, $1 }
+			$2 == "BEGIN" { t0[$3 "/" $4] = $1 }
+			$2 == "END" { k = $3 "/" $4; cs = $6; sub(/^cs=/, "", cs)
+				      printf "  %-22s %8.2f guest s %6d wall s\n", k, cs / 100, $1 - t0[k] }
+			END { printf "%s: %d s wall in all\n", boot, end_secs }' "$b/markers"
+	done
+}
+
+# ---- 7. run -------------------------------------------------------------------
+if [ "$mode" = shell ] || [ "$mode" = bench ]; then
+	[ "$mode" = bench ] && [ -z "$bench_bin" ] &&
+		die "userspace/hvx-bench does not exist (make userspace)"
+	boot_guest "$mode"
+	parse_boot >/dev/null
+	print_step_output
+	step_rc=$(awk '/^@@@ END / { sub(/^rc=/, "", $5); print $5 }' "$bdir/serial.txt")
+	ok=1
+	grep -q '^FINISHED' "$bdir/summary" ||
+		{ ok=0; echo "rig: the boot did not complete: $(describe_end "$end_reason")"; }
+	grep '^not ok rig:' "$bdir/results" && ok=0
+	[ -n "$no_hvx_reason" ] && log "$no_hvx_reason"
+	fail_before=$FAIL
+	check_dmesg
+	[ "$FAIL" = "$fail_before" ] || ok=0
+	if [ "$ok" = 0 ] || [ -z "$step_rc" ]; then
+		echo "===== guest dmesg ====="; cat "$bdir/dmesg"
+		echo "===== serial tail ====="; tail -n 40 "$bdir/serial.txt"
+		show_bochs_log
+		exit 1
+	fi
+	log "$mode: rc=$step_rc, $((SECONDS - t_start)) s in all"
+	exit "$step_rc"
+fi
+
+# Suite: normally one boot. A boot that ends early (a binary wedged, the
+# guest died) counts the binary it was in as failed and goes on with the
+# steps after it in a fresh boot. No rerun of the wedged binary: Bochs is
+# deterministic and single-threaded, unlike the multi-threaded QEMU whose
+# freezes check.sh's rerun tells apart; a rerun would only cost a boot.
+pending=("${plan[@]}")
+boots_with_trouble=()
+while [ "$boot_no" = 0 ] || [ ${#pending[@]} -gt 0 ]; do
+	if [ "$boot_no" -ge "$RIG_BOCHS_MAX_BOOTS" ]; then
+		fail rig "gave up after $boot_no boots; ${#pending[@]} step(s) not run"
+		break
+	fi
+	boot_guest suite "${pending[@]}"
+	fail_before=$FAIL
+	parse_boot
+
+	declare -A seen=()
+	while read -r what k _; do
+		case $what in DONE|OPEN|STUCK|NOTRUN) seen[$k]=1 ;; esac
+	done <"$bdir/summary"
+	open_key=$(awk '$1 == "OPEN" { print $2 }' "$bdir/summary")
+	left=()
+	for s in "${pending[@]}"; do
+		read -r ph _ bin <<<"$s"
+		k="$ph/${bin##*/}"
+		[ -n "${seen[$k]:-}" ] || left+=("$s")
+	done
+	unset seen
+
+	if ! grep -q '^FINISHED' "$bdir/summary"; then
+		why=$(describe_end "$end_reason")
+		grep -q '^STARTED' "$bdir/summary" || why="$why before /init ran"
+		if [ -n "$open_key" ]; then
+			fail "$open_key" "wedged: $why"
+		elif [ ${#left[@]} -eq ${#pending[@]} ]; then
+			fail rig "boot $boot_no: $why, before any test ran; giving up"
+			left=()
+		else
+			fail rig "boot $boot_no: $why, outside a test"
+		fi
+	elif [ ${#left[@]} -gt 0 ]; then
+		fail rig "boot $boot_no finished but ${#left[@]} step(s) never ran"
+		left=()
+	fi
+	pending=("${left[@]}")
+	check_dmesg
+	[ "$FAIL" -gt "$fail_before" ] && boots_with_trouble+=("$boot_no")
+done
+
+# ---- 8. verdict ---------------------------------------------------------------
+print_times
+[ -n "$no_hvx_reason" ] && log "hvx phases skipped: $no_hvx_reason"
+if [ "$FAIL" -gt 0 ]; then
+	[ ${#boots_with_trouble[@]} -gt 0 ] || boots_with_trouble=("$boot_no")
+	for b in $(printf '%s\n' "${boots_with_trouble[@]}" | sort -un); do
+		bdir=$VMX_OUT/boot-$b
+		boot_no=$b
+		echo "===== guest dmesg (boot $b) ====="
+		if [ -s "$bdir/dmesg" ]; then cat "$bdir/dmesg"
+		else echo "(no dmesg dump: the boot did not finish; kernel messages seen on the console:)"; cat "$bdir/console"
+		fi
+		echo "===== serial tail (boot $b; full log: ${bdir#"$ROOT"/}/serial.txt) ====="
+		tail -n 25 "$bdir/serial.txt"
+		show_bochs_log
+	done
+	echo "===== failures ====="
+	cat "$FAILURES"
+fi
+log "done in $((SECONDS - t_start)) s"
+echo "$PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" = 0 ]
