@@ -284,8 +284,12 @@ static void invalid_state_fail_entry(void)
 	vcpu_run(vcpu);
 	test_diag("%s", exit_describe(vcpu, buf, sizeof(buf)));
 	ASSERT_EXIT_REASON(vcpu, KVM_EXIT_FAIL_ENTRY);
-	/* SVM: VMEXIT_INVALID, exit code -1 in its 32-bit field. */
-	TEST_ASSERT_EQ(vcpu->run->fail_entry.hardware_entry_failure_reason, 0xffffffffULL);
+	/*
+	 * VMX: exit reason 33 (invalid guest state) with bit 31, entry failed;
+	 * SVM: VMEXIT_INVALID, exit code -1 in its 32-bit field.
+	 */
+	TEST_ASSERT_EQ(vcpu->run->fail_entry.hardware_entry_failure_reason,
+		       host_is_intel() ? 0x80000021ULL : 0xffffffffULL);
 	/* What a refused entry leaves in the registers is unspecified. */
 	vcpu_set_regs(vcpu, &regs);
 	vcpu_set_sregs(vcpu, &good);

@@ -1378,9 +1378,12 @@ static void vcpu_check_sane(struct vcpu *vcpu, const void *snapshot)
 {
 	struct vm *vm = vcpu->vm;
 	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+	/* Random RFLAGS bits VM entry refuses on VMX go too. */
+	struct kvm_regs regs = { .rflags = X86_EFLAGS_FIXED };
 
 	complete_pending_exit(vcpu);
 	clear_pending_events(vcpu);
+	vcpu_set_regs(vcpu, &regs);
 	memcpy(addr_gpa2hva(vm, 0), snapshot, vm->ram_size);
 	vcpu_set_fpu(vcpu, &fpu);
 	vcpu_setup_long_mode(vcpu);

@@ -20,6 +20,15 @@ int dev_open(void)
 	return fd;
 }
 
+int host_is_intel(void)
+{
+	uint32_t eax, ebx, ecx, edx;
+
+	cpuid(0, 0, &eax, &ebx, &ecx, &edx);
+	/* "GenuineIntel" in EBX, EDX, ECX. */
+	return ebx == 0x756e6547 && edx == 0x49656e69 && ecx == 0x6c65746e;
+}
+
 int dev_is_kvm(void)
 {
 	return strstr(test_dev_path, "kvm") != NULL;

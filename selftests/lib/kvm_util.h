@@ -71,6 +71,8 @@ int dev_open(void);
 int kvm_check_cap(long cap);
 /* True if the device under test is KVM (for documented differences). */
 int dev_is_kvm(void);
+/* True on an Intel (VMX) host, false on AMD (SVM): where KVM itself differs. */
+int host_is_intel(void);
 
 /* A VM with no memory: device fd + VM fd only. */
 struct vm *vm_create_bare(void);
