@@ -107,8 +107,13 @@ static int vmx_setup_controls(bool true_ctls)
 		       true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 				   MSR_IA32_VMX_PROCBASED_CTLS, &vmx_cfg.exec))
 		return -EIO;
+	/*
+	 * PAUSE-loop exiting, when offered: a guest spinning on PAUSE gives
+	 * the CPU back (to signals, to the scheduler) instead of holding it.
+	 */
 	if (vmx_adjust(SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST,
-		       SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_INVPCID,
+		       SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_INVPCID |
+		       SECONDARY_EXEC_PAUSE_LOOP_EXITING,
 		       MSR_IA32_VMX_PROCBASED_CTLS2, &vmx_cfg.exec2)) {
 		pr_err("VMX without EPT and unrestricted guest is not supported\n");
 		return -EIO;

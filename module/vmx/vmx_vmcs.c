@@ -315,6 +315,14 @@ static void vmx_controls_reset(struct hvx_vcpu *vcpu)
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
+	/*
+	 * A PAUSE loop is PAUSEs at most PLE_GAP cycles apart lasting longer
+	 * than PLE_WINDOW cycles (SDM Vol 3 25.6.13); KVM's defaults.
+	 */
+	if (vmx_cfg.exec2 & SECONDARY_EXEC_PAUSE_LOOP_EXITING) {
+		vmcs_write(PLE_GAP, 128);
+		vmcs_write(PLE_WINDOW, 4096);
+	}
 	vmcs_write(MSR_BITMAP, __pa(vmx_msr_bitmap));
 	vmcs_write(EPT_POINTER, vmx->eptp);
 	if (vmx->vpid)
