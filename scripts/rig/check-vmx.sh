@@ -149,36 +149,7 @@ install_bochs
 "$RIG_SRC/deps.sh"
 
 # ---- 2. build (as check.sh does) -------------------------------------------
-hvx_ko=
-build() {  # NAME: make NAME, quietly unless it fails
-	local name=$1 logf=$VMX_OUT/build-$1.log
-	log "build: $name"
-	if make -C "$ROOT" -j"$(nproc)" KDIR="$RIG_KDIR" "$name" >"$logf" 2>&1; then
-		return 0
-	fi
-	echo "--- make $name failed (full log: ${logf#"$ROOT"/}) ---"
-	tail -n 60 "$logf"
-	return 1
-}
-if [ "$do_build" = 1 ]; then
-	if build module; then
-		hvx_ko=$ROOT/hvx.ko
-	elif [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" = 1 ]; then
-		warn "hvx.ko did not build; HVX_RIG_ALLOW_NO_MODULE=1: hvx phases skipped"
-	else
-		fail build "module (hvx.ko) does not build"
-	fi
-	for sub in selftests userspace; do
-		if [ -f "$ROOT/$sub/Makefile" ]; then
-			build "$sub" || fail build "$sub does not build"
-		fi
-	done
-else
-	[ -f "$ROOT/hvx.ko" ] && hvx_ko=$ROOT/hvx.ko
-	if [ -z "$hvx_ko" ] && [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" != 1 ]; then
-		fail build "no hvx.ko (run without --no-build, or set HVX_RIG_ALLOW_NO_MODULE=1)"
-	fi
-fi
+rig_build "$VMX_OUT" "$do_build"
 bench_bin=
 [ -x "$ROOT/userspace/hvx-bench" ] && bench_bin=$ROOT/userspace/hvx-bench
 

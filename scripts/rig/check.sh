@@ -111,39 +111,7 @@ parse() {  # FILE RESULTS-FILE AWK-VARS...
 "$RIG_SRC/deps.sh"
 
 # ---- 2. build --------------------------------------------------------------
-hvx_ko=
-build() {  # NAME: make NAME, quietly unless it fails
-	local name=$1 logf=$RIG_OUT/build-$1.log
-	log "build: $name"
-	if make -C "$ROOT" -j"$(nproc)" KDIR="$RIG_KDIR" "$name" >"$logf" 2>&1; then
-		return 0
-	fi
-	echo "--- make $name failed (full log: ${logf#"$ROOT"/}) ---"
-	tail -n 60 "$logf"
-	return 1
-}
-if [ "$do_build" = 1 ]; then
-	if build module; then
-		hvx_ko=$ROOT/hvx.ko
-	elif [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" = 1 ]; then
-		warn "hvx.ko did not build; HVX_RIG_ALLOW_NO_MODULE=1: hvx phases skipped"
-	else
-		fail build "module (hvx.ko) does not build"
-	fi
-	for sub in selftests userspace; do  # userspace links the selftests library
-		if [ -f "$ROOT/$sub/Makefile" ]; then
-			build "$sub" || fail build "$sub does not build"
-		else
-			log "build: $sub/Makefile does not exist yet; skipping"
-		fi
-	done
-else
-	[ -f "$ROOT/hvx.ko" ] && hvx_ko=$ROOT/hvx.ko
-fi
-if [ -z "$hvx_ko" ] && [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" != 1 ] &&
-   [ "$do_build" = 0 ]; then
-	fail build "no hvx.ko (run without --no-build, or set HVX_RIG_ALLOW_NO_MODULE=1)"
-fi
+rig_build "$RIG_OUT" "$do_build"
 bench_bin=
 [ -x "$ROOT/userspace/hvx-bench" ] && bench_bin=$ROOT/userspace/hvx-bench
 

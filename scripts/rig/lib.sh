@@ -31,3 +31,44 @@ is_static_elf() {
 	hdr=$(LC_ALL=C readelf -lW "$1" 2>/dev/null) || return 1
 	! grep -q 'INTERP' <<<"$hdr"
 }
+
+# Build hvx.ko, the selftests and userspace (OUT-DIR gets the build logs),
+# or with DO-BUILD=0 take the hvx.ko already there. Sets hvx_ko (empty if
+# there is none). A failure is reported with the caller's fail().
+rig_build() {  # OUT-DIR DO-BUILD
+	local out=$1 sub
+	hvx_ko=
+	if [ "$2" = 1 ]; then
+		if rig_make "$out" module; then
+			hvx_ko=$ROOT/hvx.ko
+		elif [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" = 1 ]; then
+			warn "hvx.ko did not build; HVX_RIG_ALLOW_NO_MODULE=1: hvx phases skipped"
+		else
+			fail build "module (hvx.ko) does not build"
+		fi
+		for sub in selftests userspace; do  # userspace links the selftests library
+			if [ -f "$ROOT/$sub/Makefile" ]; then
+				rig_make "$out" "$sub" || fail build "$sub does not build"
+			else
+				log "build: $sub/Makefile does not exist yet; skipping"
+			fi
+		done
+		return 0
+	fi
+	[ -f "$ROOT/hvx.ko" ] && hvx_ko=$ROOT/hvx.ko
+	if [ -z "$hvx_ko" ] && [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" != 1 ]; then
+		fail build "no hvx.ko (run without --no-build, or set HVX_RIG_ALLOW_NO_MODULE=1)"
+	fi
+	return 0
+}
+
+rig_make() {  # OUT-DIR TARGET: make TARGET, quietly unless it fails
+	local logf=$1/build-$2.log
+	log "build: $2"
+	if make -C "$ROOT" -j"$(nproc)" KDIR="$RIG_KDIR" "$2" >"$logf" 2>&1; then
+		return 0
+	fi
+	echo "--- make $2 failed (full log: ${logf#"$ROOT"/}) ---"
+	tail -n 60 "$logf"
+	return 1
+}
