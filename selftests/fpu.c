@@ -152,6 +152,15 @@ static void note_ud(struct ex_regs *regs)
 	regs->rip += 4;
 }
 
+/* The L1 hypervisor's CPUID signature (leaf 0x40000000) is QEMU's TCG. */
+static bool host_is_qemu_tcg(void)
+{
+	uint32_t eax, sig[3];
+
+	cpuid(0x40000000, 0, &eax, &sig[0], &sig[1], &sig[2]);
+	return !memcmp(sig, "TCGTCGTCGTCG", sizeof(sig));
+}
+
 /* Enable AVX, load all 256 bits of YMM7, exit, check them. */
 static void guest_ymm_across_exit(void)
 {
@@ -191,6 +200,13 @@ static void guest_ymm_survives_exit(void)
 		test_skip("no XSAVE+AVX in the supported CPUID");
 	if (!__builtin_cpu_supports("avx"))
 		test_skip("the host cannot clobber YMM registers");
+	/*
+	 * Under QEMU's TCG (the SVM rig) a nested guest's AVX is erratic:
+	 * loads raise #UD in some runs, in others XCR0 reads back 1 after an
+	 * exit, under KVM as under hvx. The oracle cannot judge it there.
+	 */
+	if (host_is_qemu_tcg())
+		test_skip("QEMU TCG's nested AVX/XCR0 is unreliable (fails on KVM too)");
 
 	vm = vm_create();
 	vcpu = vm_vcpu_add(vm, 0);
