@@ -30,11 +30,12 @@ serial=$2
 # (hpet drifted); quiet keeps kernel chatter off the console the tests print
 # to (errors still come through); panic=-1 + -no-reboot turn a panic into a
 # QEMU exit instead of a hang.
-# More than one CPU (the suite's second boot, for selftests/bin/smp/) needs
-# multi-threaded TCG: single-threaded TCG with -smp 2 hung 2-vCPU nested
-# guests.
+# More than one CPU (the suite's second boot, for selftests/bin/smp/)
+# takes its TCG mode from RIG_SMP2_TCG (config.sh): single-threaded TCG
+# with -smp 2 once hung a 2-vCPU nested Linux guest, multi-threaded TCG
+# froze under stress; the short smp selftests run well single-threaded.
 tcg=single
-[ "$RIG_SMP" -gt 1 ] && tcg=multi
+[ "$RIG_SMP" -gt 1 ] && tcg=$RIG_SMP2_TCG
 qemu=(qemu-system-x86_64 -accel "tcg,thread=$tcg" -cpu "$RIG_QEMU_CPU"
       -m "$RIG_QEMU_MEM" -smp "$RIG_SMP" -nographic -no-reboot
       -kernel "$RIG_VMLINUX" -initrd "$initrd"
