@@ -2,9 +2,11 @@
 #
 # make            hvx.ko, userspace tools and selftests
 # make run        boot a Linux guest under hvx in the rig
-# make check      every test: unit tests here, selftests in the emulated rig
-# make check-vmx  the selftests under Bochs (Intel VMX), kvm_intel as oracle
-# make bench      benchmarks in the rig (hvx/KVM ratios)
+# make check      every test: unit tests here, selftests in both emulated
+#                 rigs (QEMU/SVM, then Bochs/VMX); a summary line per backend
+# make check-svm  only the QEMU rig (AMD SVM), kvm_amd as oracle (~2 min)
+# make check-vmx  only the Bochs rig (Intel VMX), kvm_intel as oracle (~6 min)
+# make bench      benchmarks in both rigs (hvx/KVM ratios per backend)
 # make lint       sparse + checkpatch --strict
 #
 # The rig's kernel ABI is pinned in scripts/rig/config.sh.
@@ -15,7 +17,7 @@ KDIR ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build),\
 
 CC ?= gcc
 
-.PHONY: all module userspace selftests unit check check-vmx bench lint clean deps run
+.PHONY: all module userspace selftests unit check check-svm check-vmx bench lint clean deps run
 
 all: module userspace selftests
 
@@ -35,9 +37,11 @@ deps:
 	scripts/rig/deps.sh
 
 check:
+	scripts/rig/check-all.sh
+
+check-svm:
 	scripts/rig/check.sh
 
-# The VMX rig: Bochs (Intel VMX), kvm_intel as the oracle; ~3-5 min.
 check-vmx:
 	scripts/rig/check-vmx.sh
 
@@ -46,7 +50,7 @@ run:
 	scripts/rig/check.sh --run-linux
 
 bench:
-	scripts/rig/check.sh --bench
+	scripts/rig/bench-all.sh
 
 lint:
 	scripts/lint.sh

@@ -34,6 +34,8 @@ struct hvx_vcpu;
 
 /* Vendor-neutral exit reasons; each backend maps its codes onto these. */
 enum hvx_exit_reason {
+	/* 0, so that a backend's exit table maps what it lacks to "unknown" */
+	HVX_EXIT_UNKNOWN,	/* unexpected exit: internal error to userspace */
 	HVX_EXIT_NONE,		/* handled by the backend, just re-enter */
 	HVX_EXIT_INTR,		/* host interrupt/NMI; already serviced */
 	HVX_EXIT_CPUID,
@@ -48,7 +50,6 @@ enum hvx_exit_reason {
 	HVX_EXIT_XSETBV,
 	HVX_EXIT_CR,		/* MOV to/from a CR the guest does not own */
 	HVX_EXIT_FAIL_ENTRY,	/* VM entry refused the guest state */
-	HVX_EXIT_UNKNOWN,	/* unexpected exit: internal error to userspace */
 };
 
 struct hvx_exit {

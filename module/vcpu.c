@@ -136,7 +136,11 @@ static void vcpu_enter_guest(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	 */
 	smp_mb();
 
-	if (need_resched() || signal_pending(current))
+	/*
+	 * Rebooting: the notifier's IPI has turned (or, pending behind the
+	 * disabled interrupts, will turn) virtualization off on this CPU.
+	 */
+	if (need_resched() || signal_pending(current) || hvx_is_rebooting())
 		goto out;
 	if (test_and_clear_bit(HVX_REQ_TLB_FLUSH, &vcpu->requests))
 		hvx_ops->flush_tlb(vcpu);

@@ -14,6 +14,7 @@
 #define pr_fmt(fmt) "hvx: " fmt
 
 #include <linux/kernel.h>
+#include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -24,6 +25,7 @@
 #include <asm/msr-index.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
+#include <asm/tsc.h>
 
 #include "backend.h"
 #include "alloc.h"
@@ -40,6 +42,21 @@ static DEFINE_PER_CPU(struct vmx_cpu, vmx_cpu);
 struct vmx_config vmx_cfg;
 void *vmx_msr_bitmap;
 unsigned long hvx_vmwrite_errors;
+
+/*
+ * The VMX-preemption timer as a backstop (SDM Vol 3 26.5.1): the guest
+ * exits at the latest this many microseconds after each VM entry, even if
+ * an external interrupt fails to cause the exit that external-interrupt
+ * exiting promises. On hardware that never happens and the cost is one
+ * exit per period of a guest that makes none (~0.03% at 4 ms); Bochs 2.7
+ * masks host interrupts while the guest runs with RFLAGS.IF=0, so without
+ * the backstop a guest spinning with interrupts off holds the CPU for
+ * good (kvm_intel hangs there). 0 turns it off.
+ */
+static unsigned int backstop_us = 4000;
+module_param(backstop_us, uint, 0444);
+MODULE_PARM_DESC(backstop_us,
+		 "VMX: longest guest run without an exit, in us (preemption timer; 0 = off)");
 
 /* VPIDs 1..VMX_NR_VPIDS-1 (0 is the host's, SDM Vol 3 29.1). */
 static unsigned long *vmx_vpids;
@@ -90,7 +107,8 @@ static int vmx_setup_controls(bool true_ctls)
 	u64 cap;
 
 	if (vmx_adjust(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
-		       PIN_BASED_VIRTUAL_NMIS,
+		       PIN_BASED_VIRTUAL_NMIS |
+		       (backstop_us ? PIN_BASED_VMX_PREEMPTION_TIMER : 0),
 		       true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 				   MSR_IA32_VMX_PINBASED_CTLS, &vmx_cfg.pin))
 		return -EIO;
@@ -147,6 +165,16 @@ static int vmx_setup_controls(bool true_ctls)
 	if (!vmx_cfg.vpid)
 		vmx_cfg.exec2 &= ~SECONDARY_EXEC_ENABLE_VPID;
 	vmx_cfg.invvpid_single = cap & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT;
+
+	/* The timer counts down at the TSC rate >> IA32_VMX_MISC[4:0]. */
+	if (vmx_cfg.pin & PIN_BASED_VMX_PREEMPTION_TIMER) {
+		u64 ticks;
+
+		rdmsrl(MSR_IA32_VMX_MISC, cap);
+		ticks = (u64)tsc_khz * backstop_us / 1000;
+		ticks >>= vmx_misc_preemption_timer_rate(cap);
+		vmx_cfg.backstop_ticks = clamp_t(u64, ticks, 1, U32_MAX);
+	}
 	return 0;
 }
 
@@ -199,6 +227,9 @@ static int vmx_hardware_setup(void)
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, vmx_cfg.cr0_fixed1);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, vmx_cfg.cr4_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, vmx_cfg.cr4_fixed1);
+	/* Not x86_phys_bits, which memory encryption may have lowered. */
+	vmx_cfg.phys_bits = cpuid_eax(0x80000008) & 0xff;
+	vmx_cfg.linear_bits = (cpuid_eax(0x80000008) >> 8) & 0xff;
 
 	vmx_msr_bitmap = hvx_alloc_page(NULL);
 	vmx_vpids = bitmap_zalloc(VMX_NR_VPIDS, GFP_KERNEL);
@@ -220,12 +251,18 @@ static int vmx_hardware_setup(void)
 		*(u32 *)vc->vmxon = vmx_cfg.revision_id;
 		INIT_LIST_HEAD(&vc->loaded);
 	}
-	pr_info("VMX: EPT%s, VPID %s, unrestricted guest\n",
-		vmx_cfg.ept_ad ? " with A/D" : "", vmx_cfg.vpid ? "on" : "off");
+	pr_info("VMX: EPT%s, VPID %s, unrestricted guest, backstop %s\n",
+		vmx_cfg.ept_ad ? " with A/D" : "", vmx_cfg.vpid ? "on" : "off",
+		vmx_cfg.backstop_ticks ? "on" : "off");
 	return 0;
 nomem:
 	vmx_hardware_unsetup();
 	return -ENOMEM;
+}
+
+void vmx_insn_fault(void)
+{
+	WARN_ONCE(!hvx_is_rebooting(), "hvx: VMX instruction faulted with VMX off\n");
 }
 
 /*
@@ -540,6 +577,9 @@ static void vmx_run(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	struct vmx_host_segs host;
 	int fail;
 
+	/* Guest state the CPU would refuse: fail as it would, but say why. */
+	if (vmx_entry_refused(vcpu, exit))
+		return;
 	vmx_save_host_segs(&host);
 	vmx_set_host_thread_state(vmx, &host);
 	vmcs_write(GUEST_RSP, vcpu->regs[HVX_RSP]);
@@ -565,8 +605,12 @@ static void vmx_run(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	vcpu->rflags = vmcs_read(GUEST_RFLAGS);
 	vmx_decode_exit(vcpu, exit);
 	/* A failed entry leaves the VMCS clear: VMLAUNCH again next time. */
-	if (exit->reason != HVX_EXIT_FAIL_ENTRY)
+	if (exit->reason != HVX_EXIT_FAIL_ENTRY) {
 		vmx->launched = true;
+		/* As the guest left them, they pass VM entry's checks. */
+		vmx->valid_rip = vcpu->rip;
+		vmx->valid_rflags = vcpu->rflags;
+	}
 	if (exit->reason == HVX_EXIT_INTR && exit->info[1])
 		vmx_reraise_nmi();
 }

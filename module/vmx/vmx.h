@@ -25,7 +25,10 @@ struct vmx_config {
 	bool invept_single;
 	bool invvpid_single;
 	bool ins_outs_info;	/* VM_EXIT_INSTRUCTION_INFO for INS/OUTS */
+	u32 backstop_ticks;	/* VMX-preemption timer value, 0 = unused */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	/* CPUID.80000008H:EAX, the widths VM entry checks against. */
+	u8 phys_bits, linear_bits;
 };
 
 extern struct vmx_config vmx_cfg;
@@ -48,6 +51,13 @@ struct hvx_vmx_vcpu {
 	struct vmx_msr_entry *guest_msrs;
 	struct vmx_msr_entry *host_msrs;
 	void *msr_page;
+	/*
+	 * Guest state changed since it last passed vmx_entry_refused()'s
+	 * checks; RIP and RFLAGS as they last passed or as the CPU left them.
+	 */
+	bool state_dirty;
+	u64 valid_rip;
+	u64 valid_rflags;
 };
 
 static inline struct hvx_vmx_vcpu *to_vmx(struct hvx_vcpu *vcpu)
@@ -77,6 +87,7 @@ int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data);
 void vmx_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error_code);
 void vmx_cancel_event(struct hvx_vcpu *vcpu);
+bool vmx_entry_refused(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
 
 /* vmx_exit.c */
 void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Translate a VM exit (SDM Vol 3 ch. 27, Appendix C) into the core's
- * vendor-neutral struct hvx_exit. Every basic exit reason has an entry in
- * one table; anything else becomes an internal error with the reason, so
- * nothing is ever dropped silently. What to do about each exit is the
+ * vendor-neutral struct hvx_exit through one table indexed by the basic
+ * exit reason; a reason the table leaves out reads as HVX_EXIT_UNKNOWN and
+ * becomes an internal error with the reason, so nothing is ever dropped
+ * silently. What to do about each exit is the
  * core's business (exit.c, cr.c, pio.c, mmio.c).
  */
 #include <asm/vmx.h>
@@ -50,7 +51,7 @@ static const u8 vmx_exit_table[] = {
 	[EXIT_REASON_MSR_LOAD_FAIL]		= HVX_EXIT_FAIL_ENTRY,
 	[EXIT_REASON_MCE_DURING_VMENTRY]	= HVX_EXIT_FAIL_ENTRY,
 	/* Decoded below: */
-	[EXIT_REASON_EXCEPTION_NMI]		= HVX_EXIT_UNKNOWN,
+	[EXIT_REASON_EXCEPTION_NMI]		= HVX_EXIT_UNKNOWN,	/* unless an NMI */
 	[EXIT_REASON_IO_INSTRUCTION]		= HVX_EXIT_IO,
 	[EXIT_REASON_CR_ACCESS]			= HVX_EXIT_CR,
 	[EXIT_REASON_EPT_VIOLATION]		= HVX_EXIT_NPF,
@@ -135,9 +136,9 @@ void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		return;
 	}
 	exit->vectoring = requeue_event(exit->insn_len);
-	exit->reason = basic < ARRAY_SIZE(vmx_exit_table) && vmx_exit_table[basic] ?
+	/* A reason missing from the table reads as 0, HVX_EXIT_UNKNOWN. */
+	exit->reason = basic < ARRAY_SIZE(vmx_exit_table) ?
 		       vmx_exit_table[basic] : HVX_EXIT_UNKNOWN;
-	/* Reason 0 is EXCEPTION_NMI, also the table's "no entry". */
 	if (basic == EXIT_REASON_EXCEPTION_NMI) {
 		intr = vmcs_read32(VM_EXIT_INTR_INFO);
 		if ((intr & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR) {

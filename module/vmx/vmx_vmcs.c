@@ -2,8 +2,12 @@
 /*
  * Guest state in the VMCS: the reset state, control registers with their
  * guest/host masks and read shadows, KVM's segment/sregs view, the MSRs
- * whose home is the VMCS or the MSR areas, and event injection.
+ * whose home is the VMCS or the MSR areas, event injection, and the
+ * guest-state checks before VM entry.
  */
+#define pr_fmt(fmt) "hvx: " fmt
+
+#include <linux/printk.h>
 #include <linux/string.h>
 #include <asm/desc.h>
 #include <asm/msr-index.h>
@@ -12,6 +16,7 @@
 
 #include "backend.h"
 #include "vmx.h"
+#include "vmx_guest_check.h"
 
 /*
  * CR0 bits the guest owns (writes do not exit): MP, EM, TS, WP, AM. Every
@@ -198,6 +203,7 @@ int vmx_set_cr(struct hvx_vcpu *vcpu, int cr, u64 val)
 	default:
 		return 1;
 	}
+	to_vmx(vcpu)->state_dirty = true;
 	vmx_load_pdptrs(vcpu);
 	/* Paging changed under the guest: its cached translations go. */
 	hvx_vcpu_request(vcpu, HVX_REQ_TLB_FLUSH);
@@ -240,6 +246,21 @@ void vmx_get_sregs(struct hvx_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->efer = vmx_get_efer(vcpu);
 }
 
+/*
+ * An exception re-queued at the last exit keeps its error code; if
+ * userspace has since put the vCPU in real mode, VM entry would refuse it
+ * (SDM Vol 3 27.2.1.3: with unrestricted guest, an error code is delivered
+ * only with CR0.PE=1). Real-mode delivery never pushes one anyway.
+ */
+static void vmx_real_mode_drop_error_code(struct hvx_vmx_vcpu *vmx)
+{
+	u32 info = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD);
+
+	if (!(vmx->cr0 & X86_CR0_PE) && (info & INTR_INFO_VALID_MASK) &&
+	    (info & INTR_INFO_DELIVER_CODE_MASK))
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info & ~INTR_INFO_DELIVER_CODE_MASK);
+}
+
 void vmx_set_sregs(struct hvx_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
 	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
@@ -265,7 +286,9 @@ void vmx_set_sregs(struct hvx_vcpu *vcpu, const struct kvm_sregs *sregs)
 	vmcs_write(GUEST_CR3, sregs->cr3);
 	vmx->cr2 = sregs->cr2;
 	vmx->cr8 = sregs->cr8;
+	vmx->state_dirty = true;
 	vmx_load_pdptrs(vcpu);
+	vmx_real_mode_drop_error_code(vmx);
 }
 
 static void seg_reset(int seg, u16 selector, u64 base, u32 ar)
@@ -308,7 +331,12 @@ static void vmx_controls_reset(struct hvx_vcpu *vcpu)
 
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_cfg.pin);
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cfg.exec);
-	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_cfg.exec2);
+	/*
+	 * Out of VPIDs, a vCPU runs untagged (VPID 0 is refused with the
+	 * control set, SDM Vol 3 27.2.1.1): every entry then flushes.
+	 */
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx->vpid ? vmx_cfg.exec2 :
+		   vmx_cfg.exec2 & ~SECONDARY_EXEC_ENABLE_VPID);
 	vmcs_write(VM_EXIT_CONTROLS, vmx_cfg.exit);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx_cfg.entry);
 	vmcs_write(EXCEPTION_BITMAP, 0);
@@ -323,6 +351,12 @@ static void vmx_controls_reset(struct hvx_vcpu *vcpu)
 		vmcs_write(PLE_GAP, 128);
 		vmcs_write(PLE_WINDOW, 4096);
 	}
+	/*
+	 * Without "save VMX-preemption timer value" every entry starts the
+	 * countdown from this field again (SDM Vol 3 27.7.4).
+	 */
+	if (vmx_cfg.backstop_ticks)
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmx_cfg.backstop_ticks);
 	vmcs_write(MSR_BITMAP, __pa(vmx_msr_bitmap));
 	vmcs_write(EPT_POINTER, vmx->eptp);
 	if (vmx->vpid)
@@ -388,6 +422,7 @@ void vmx_vmcs_reset(struct hvx_vcpu *vcpu)
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
 	vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
 	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmx->state_dirty = true;
 }
 
 static struct vmx_msr_entry *vmx_auto_msr(struct hvx_vcpu *vcpu, u32 index)
@@ -440,6 +475,8 @@ int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data)
 		e->value = data;
 		return 0;
 	}
+	/* EFER, PAT, SYSENTER and FS/GS bases are all checked at entry. */
+	to_vmx(vcpu)->state_dirty = true;
 	if (index == MSR_EFER) {
 		vmx_write_efer(data);
 		return 0;
@@ -468,4 +505,111 @@ void vmx_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
 void vmx_cancel_event(struct hvx_vcpu *vcpu)
 {
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+}
+
+/* What VM entry's guest-state checks read, from the current VMCS. */
+static void vmx_read_guest_state(struct hvx_vcpu *vcpu, struct vmx_guest_state *s)
+{
+	u32 entry = vmcs_read32(VM_ENTRY_CONTROLS);
+	int i;
+
+	s->ia32e_mode = entry & VM_ENTRY_IA32E_MODE;
+	s->load_debugctl = entry & VM_ENTRY_LOAD_DEBUG_CONTROLS;
+	s->load_efer = entry & VM_ENTRY_LOAD_IA32_EFER;
+	s->load_pat = entry & VM_ENTRY_LOAD_IA32_PAT;
+	s->unrestricted = vmcs_read32(SECONDARY_VM_EXEC_CONTROL) &
+			  SECONDARY_EXEC_UNRESTRICTED_GUEST;
+	s->virtual_nmis = vmcs_read32(PIN_BASED_VM_EXEC_CONTROL) & PIN_BASED_VIRTUAL_NMIS;
+	s->entry_intr_info = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD);
+
+	s->cr0_fixed0 = vmx_cfg.cr0_fixed0;
+	s->cr0_fixed1 = vmx_cfg.cr0_fixed1;
+	s->cr4_fixed0 = vmx_cfg.cr4_fixed0;
+	s->cr4_fixed1 = vmx_cfg.cr4_fixed1;
+	s->maxphyaddr = vmx_cfg.phys_bits;
+	s->linear_bits = vmx_cfg.linear_bits;
+
+	s->cr0 = vmcs_read(GUEST_CR0);
+	s->cr3 = vmcs_read(GUEST_CR3);
+	s->cr4 = vmcs_read(GUEST_CR4);
+	s->dr7 = vmcs_read(GUEST_DR7);
+	s->debugctl = vmcs_read(GUEST_IA32_DEBUGCTL);
+	s->efer = vmcs_read(GUEST_IA32_EFER);
+	s->pat = vmcs_read(GUEST_IA32_PAT);
+	s->sysenter_esp = vmcs_read(GUEST_SYSENTER_ESP);
+	s->sysenter_eip = vmcs_read(GUEST_SYSENTER_EIP);
+	for (i = 0; i < VMX_GC_NR_SEGS; i++) {
+		s->seg[i].selector = vmcs_read(vmx_seg[i].selector);
+		s->seg[i].base = vmcs_read(vmx_seg[i].base);
+		s->seg[i].limit = vmcs_read32(vmx_seg[i].limit);
+		s->seg[i].ar = vmcs_read32(vmx_seg[i].ar);
+	}
+	s->gdtr_base = vmcs_read(GUEST_GDTR_BASE);
+	s->gdtr_limit = vmcs_read32(GUEST_GDTR_LIMIT);
+	s->idtr_base = vmcs_read(GUEST_IDTR_BASE);
+	s->idtr_limit = vmcs_read32(GUEST_IDTR_LIMIT);
+	/* The core's, which vmx_run() writes to the VMCS before entry. */
+	s->rip = vcpu->rip;
+	s->rflags = vcpu->rflags;
+	s->activity = vmcs_read32(GUEST_ACTIVITY_STATE);
+	s->interruptibility = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	s->pending_dbg = vmcs_read(GUEST_PENDING_DBG_EXCEPTIONS);
+	s->link_ptr = vmcs_read(VMCS_LINK_POINTER);
+}
+
+/*
+ * Whether VM entry would refuse the guest state (SDM Vol 3 27.3.1). If so,
+ * @exit holds what the CPU would report, a VM-entry failure due to invalid
+ * guest state (27.8), and the caller must not enter; the CPU would fail
+ * the same way, only without saying which rule failed.
+ *
+ * The whole state is checked only after something other than the guest
+ * changed it: vmx_vmcs_reset(), vmx_set_sregs(), vmx_set_cr() and
+ * vmx_set_msr() set state_dirty. The events hvx injects (hardware
+ * exceptions, in the active state) pass every rule that involves them.
+ *
+ * RIP and RFLAGS are the core's, written to the VMCS at every entry, and
+ * what the CPU left at the last exit passes. The core changes RFLAGS only
+ * at reset and in KVM_SET_REGS, so any other value is checked, in full:
+ * RFLAGS.VM, IF and TF take part in the segment, interruptibility and
+ * debug rules. RIP the core also moves past emulated instructions
+ * (hvx_skip_insn(), wrapping as the mode does), and KVM_SET_REGS may set
+ * any value: below 4 GiB, a RIP passes the RIP rules in every mode; any
+ * other new RIP is checked against those rules alone (two VMREADs).
+ */
+bool vmx_entry_refused(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	struct vmx_guest_state s;
+	const char *why;
+
+	if (vcpu->rflags != vmx->valid_rflags)
+		vmx->state_dirty = true;
+	if (vmx->state_dirty) {
+		vmx_read_guest_state(vcpu, &s);
+		why = vmx_check_guest_state(&s);
+	} else if (vcpu->rip != vmx->valid_rip && vcpu->rip >> 32) {
+		s.ia32e_mode = vmcs_read32(VM_ENTRY_CONTROLS) & VM_ENTRY_IA32E_MODE;
+		s.seg[HVX_SEG_CS].ar = vmcs_read32(GUEST_CS_AR_BYTES);
+		s.linear_bits = vmx_cfg.linear_bits;
+		s.rip = vcpu->rip;
+		why = vmx_check_guest_rip(&s);
+	} else {
+		return false;
+	}
+	if (likely(!why)) {
+		vmx->state_dirty = false;
+		vmx->valid_rip = vcpu->rip;
+		vmx->valid_rflags = vcpu->rflags;
+		return false;
+	}
+	pr_info_ratelimited("VM entry refused: %s\n", why);
+	/* Bit 31 with basic reason 33, and the exit qualification (27.8). */
+	exit->reason = HVX_EXIT_FAIL_ENTRY;
+	exit->hw_reason = VMX_EXIT_REASONS_FAILED_VMENTRY | EXIT_REASON_INVALID_STATE;
+	exit->info[0] = why == vmx_gc_bad_link_ptr ? 4 : 0;
+	exit->info[1] = 0;
+	exit->insn_len = 0;
+	exit->vectoring = false;
+	return true;
 }

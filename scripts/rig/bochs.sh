@@ -39,7 +39,8 @@ dir=$(realpath "$2")
 serial=$dir/serial.log
 
 # The machine. Why each line:
-# - cpu: see bochs/config.sh; reset_on_triple_fault=0 makes a triple fault
+# - cpu: see bochs/config.sh (count: RIG_BOCHS_CPUS, set per boot by
+#   check-vmx.sh); reset_on_triple_fault=0 makes a triple fault
 #   a Bochs panic (logged with the CPU state) instead of a silent reboot.
 # - clock sync=none: emulated time follows the instruction count (ips), so
 #   idle time passes instantly and runs are deterministic.
@@ -52,7 +53,7 @@ serial=$dir/serial.log
 #   end Bochs, as must any real emulator panic.
 cat >"$dir/bochsrc" <<EOF
 megs: $RIG_BOCHS_MEGS
-cpu: model=$RIG_BOCHS_CPU, count=1, ips=$RIG_BOCHS_IPS, reset_on_triple_fault=0
+cpu: model=$RIG_BOCHS_CPU, count=$RIG_BOCHS_CPUS, ips=$RIG_BOCHS_IPS, reset_on_triple_fault=0
 clock: sync=none, time0=local
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin

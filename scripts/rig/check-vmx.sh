@@ -2,17 +2,16 @@
 # make check-vmx: the VMX rig. Boots an emulated Intel machine (Bochs 2.7,
 # CPU corei7_skylake_x: VMX with EPT, VPID, unrestricted guest, APICv) on
 # the same pinned kernel and initramfs contents as the QEMU rig (check.sh),
-# with kvm_intel as the oracle, and runs the same phases in ONE boot:
+# with kvm_intel as the oracle, and runs the same phases in one boot:
 #   kvm     every selftests/bin/B against /dev/kvm (kvm_intel)
 #   hvx     every B against /dev/hvx, if hvx.ko loads
 #   system  selftests/bin/system/* (both devices)
-# then the guest's dmesg scan. Ends with "N passed, N failed, N skipped";
+# then the guest's dmesg scan; a second boot with RIG_BOCHS_SMP_CPUS CPUs
+# runs selftests/bin/smp/*. Ends with "N passed, N failed, N skipped";
 # exits 0 iff nothing failed and the guest's kernel log is clean.
 #
-# Until the VMX backend exists, hvx.ko refuses to load on Intel with ENODEV
-# ("no usable hardware virtualization"): the hvx and system phases are then
-# reported as skipped with that reason, not as failures. Any other refusal
-# is a failure unless HVX_RIG_ALLOW_NO_MODULE=1.
+# hvx.ko must load: a refusal is a failure unless HVX_RIG_ALLOW_NO_MODULE=1
+# (then the hvx and system phases are reported as skipped).
 #
 # Only Bochs has VMX among the emulators Debian ships (QEMU TCG has none),
 # and Bochs is slow (~80 M instructions/s), so the boot path is trimmed:
@@ -25,7 +24,8 @@
 #   Bochs start -> /init 16-20 s, insmod msr..kvm-intel ~11 s
 #   kvm phase (14 binaries, budget applied) ~90 s wall: fuzz 38, stress 29,
 #     vcpu 6, mmio/pio/regs 2-3, the rest <= 1 s each
-#   hvx phase ~15 s wall, system ~2 s; one boot for everything ~3.5 min.
+#   hvx phase ~30 s wall, system ~2 s; the main boot ~4 min, the boot
+#   with two CPUs (smp tests on hvx) ~1.5 min.
 # Wall seconds per binary are printed at the end of every run.
 #
 # Bochs-specific files: scripts/rig/bochs.sh (one boot, guarded),
@@ -54,6 +54,8 @@ Suite options:
   --dev kvm|hvx|system  run only this phase
   --all               ignore the Bochs budget (RIG_BOCHS_SKIP): run every
                       binary and case, even those known to hang Bochs
+  --no-smp-boot       leave out the second boot (selftests/bin/smp/ with
+                      RIG_BOCHS_SMP_CPUS=$RIG_BOCHS_SMP_CPUS CPUs)
 
 Common options:
   --no-build          use the existing hvx.ko and binaries, do not run make
@@ -69,7 +71,7 @@ Artifacts (serial logs, Bochs logs, dmesg): build/rig-vmx/.
 EOF
 }
 
-mode=suite only='' dev='' shell_cmd='' verbose=0 do_build=1 use_budget=1
+mode=suite only='' dev='' shell_cmd='' verbose=0 do_build=1 use_budget=1 do_smp=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--shell-cmd) mode=shell; shell_cmd=${2?--shell-cmd needs a command}; shift ;;
@@ -80,6 +82,7 @@ while [ $# -gt 0 ]; do
 	--dev) dev=${2?--dev needs kvm, hvx or system}; shift ;;
 	--dev=*) dev=${1#*=} ;;
 	--all) use_budget=0 ;;
+	--no-smp-boot) do_smp=0 ;;
 	--boot) RIG_BOCHS_BOOT=${2?--boot needs pvh or bzimage}; shift ;;
 	--boot=*) RIG_BOCHS_BOOT=${1#*=} ;;
 	--no-build) do_build=0 ;;
@@ -91,6 +94,7 @@ while [ $# -gt 0 ]; do
 done
 case $dev in ''|kvm|hvx|system) ;; *) die "--dev must be kvm, hvx or system" ;; esac
 case $RIG_BOCHS_BOOT in pvh|bzimage) ;; *) die "--boot must be pvh or bzimage" ;; esac
+[ "$RIG_BOCHS_SMP_CPUS" -gt 1 ] || do_smp=0
 
 VMX_OUT=$ROOT/build/rig-vmx
 mkdir -p "$RIG_OUT" "$VMX_OUT"
@@ -163,6 +167,12 @@ mapfile -t bins < <(sed -n 's|^\(\./\)\{0,1\}selftests/bin/\([^/]*\)$|\2|p' <<<"
 	grep -vx system | LC_ALL=C sort)
 mapfile -t sysbins < <(sed -n 's|^\(\./\)\{0,1\}selftests/bin/system/\([^/]*\)$|\2|p' <<<"$packed" |
 	LC_ALL=C sort)
+# selftests/bin/smp/*: a cpio of their own, for the boot with two CPUs.
+rig_smp_cpio "$VMX_OUT"
+smpbins=()
+[ -n "$smp_cpio" ] &&
+	mapfile -t smpbins < <(cpio -it --quiet <"$smp_cpio" |
+		sed -n 's|^\(\./\)\{0,1\}selftests/bin/smp/\([^/]*\)$|\2|p' | LC_ALL=C sort)
 
 # Shared steps done: let the QEMU rig go on.
 [ "${RIG_LOCK_HELD:-0}" = 1 ] || exec 9>&-
@@ -228,8 +238,9 @@ if [ -n "$only" ]; then
 	filter() { local b; for b in "$@"; do [ -n "${wanted[$b]:-}" ] && echo "$b"; done; true; }
 	mapfile -t bins < <(filter "${bins[@]}")
 	mapfile -t sysbins < <(filter "${sysbins[@]}")
+	mapfile -t smpbins < <(filter "${smpbins[@]}")
 	for n in "${!wanted[@]}"; do
-		printf '%s\n' "${bins[@]}" "${sysbins[@]}" | grep -qxF "$n" ||
+		printf '%s\n' "${bins[@]}" "${sysbins[@]}" "${smpbins[@]}" | grep -qxF "$n" ||
 			die "--only: no selftest binary named '$n' in selftests/bin"
 	done
 fi
@@ -248,7 +259,7 @@ if [ "$use_budget" = 1 ]; then
 		esac
 	done
 fi
-BUDGET_REASON="not in the Bochs budget (RIG_BOCHS_SKIP in scripts/rig/bochs/config.sh; --all runs it)"
+BUDGET_REASON="$RIG_BOCHS_SKIP_WHY (RIG_BOCHS_SKIP in scripts/rig/bochs/config.sh; --all runs it)"
 in_budget() {  # PHASE NAME
 	[ -n "${wanted[$2]:-}" ] && return 0
 	[ -z "${budget_out[$2]:-}" ] && [ -z "${budget_out[$1/$2]:-}" ]
@@ -324,8 +335,8 @@ plan_phase() {  # PHASE DEVICE DIR NAME...
 		cases="${case_out[$b]:-}${case_out[$ph/$b]:-}"
 		if [ -z "${cases// /}" ]; then
 			plan+=("$ph $devp $d/$b")
-		elif [ "$ph" = system ]; then
-			die "RIG_BOCHS_SKIP: single cases of system tests cannot be skipped ($b)"
+		elif [ "$ph" = system ] || [ "${ph#smp-}" != "$ph" ]; then
+			die "RIG_BOCHS_SKIP: single cases of $ph tests cannot be skipped ($b)"
 		else
 			# shellcheck disable=SC2086
 			plan+=("$ph $devp $(make_wrapper "$ph" "$b" $cases)")
@@ -355,6 +366,23 @@ if [ "$mode" = suite ]; then
 		fi
 	fi
 fi
+# The boot with two CPUs: selftests/bin/smp/* on kvm_intel, then on hvx.
+smp_plan=()
+if [ "$mode" = suite ] && [ "$do_smp" = 1 ]; then
+	main_plan=("${plan[@]}")
+	plan=()
+	if [ -z "$dev" ] || [ "$dev" = kvm ]; then
+		plan_phase smp-kvm /dev/kvm /selftests/bin/smp "${smpbins[@]}"
+	fi
+	if [ -n "$hvx_ko" ] && { [ -z "$dev" ] || [ "$dev" = hvx ]; }; then
+		plan_phase smp-hvx /dev/hvx /selftests/bin/smp "${smpbins[@]}"
+	fi
+	smp_plan=("${plan[@]}")
+	plan=("${main_plan[@]}")
+fi
+# --only/--dev naming nothing but binaries of that boot: no main boot.
+main_boot=1
+[ -n "$only$dev" ] && [ ${#plan[@]} -eq 0 ] && [ ${#smp_plan[@]} -gt 0 ] && main_boot=0
 
 # ---- 6. one boot ---------------------------------------------------------------
 rm -rf "$VMX_OUT"/boot-*
@@ -367,6 +395,11 @@ DMESG_BENIGN='RETBleed: WARNING: Spectre v2 mitigation leaves CPU vulnerable'
 
 ISOLINUX_FILES=(/usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32)
 MBOOT_FILES=(/usr/lib/syslinux/modules/bios/mboot.c32 /usr/lib/syslinux/modules/bios/libcom32.c32)
+
+# Per-boot settings: the main boot or the boot with two CPUs, which also
+# gets selftests/bin/smp/ (as do --shell-cmd boots, for poking).
+stage_cpus=$RIG_BOCHS_CPUS stage_cpio=
+[ "$mode" = shell ] && stage_cpio=$smp_cpio
 
 boot_no=0
 boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
@@ -396,7 +429,8 @@ boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
 	# The CD: ISOLINUX, the kernel, one initrd (base + this boot's conf;
 	# the kernel unpacks concatenated archives in order, later files win).
 	cp "${ISOLINUX_FILES[@]}" "$bdir/iso/isolinux/"
-	cat "$VMX_OUT/base.cpio" "$bdir/conf.cpio" >"$bdir/iso/initrd"
+	cat "$VMX_OUT/base.cpio" ${stage_cpio:+"$stage_cpio"} "$bdir/conf.cpio" \
+		>"$bdir/iso/initrd"
 	# SERIAL: ISOLINUX (and the shim's error messages) on the serial line,
 	# whose first banner also tells bochs.sh the BIOS got that far.
 	{
@@ -424,10 +458,10 @@ boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
 		{ cat "$bdir/xorriso.log"; die "xorriso failed"; }
 	rm -rf "$bdir/iso"
 
-	log "boot $boot_no (Bochs, $RIG_BOCHS_CPU, $RIG_BOCHS_BOOT boot): $# step(s) planned"
+	log "boot $boot_no (Bochs, $RIG_BOCHS_CPU x$stage_cpus, $RIG_BOCHS_BOOT boot): $# step(s) planned"
 	local v=()
 	[ "$verbose" = 1 ] && v=(-v)
-	"$RIG_SRC/bochs.sh" "${v[@]}" "$iso" "$bdir"
+	RIG_BOCHS_CPUS=$stage_cpus "$RIG_SRC/bochs.sh" "${v[@]}" "$iso" "$bdir"
 	rm -f "$iso"
 	read -r end_reason end_secs <"$bdir/serial.log.end"
 	log "boot $boot_no: ended ($end_reason) after ${end_secs} s"
@@ -439,16 +473,13 @@ boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
 	: >"$bdir/console"
 }
 
-# Did hvx.ko refuse to load in this boot in the expected way? Sets
-# no_hvx_reason. ENODEV is what hvx_init returns when no backend's
-# hardware_setup() accepts the CPU (today: any Intel CPU).
+# Did hvx.ko refuse to load in this boot while HVX_RIG_ALLOW_NO_MODULE=1
+# allows it? Sets no_hvx_reason.
 hvx_load_verdict() {
 	local txt=$bdir/serial.txt out
 	grep -qE '^@@@ INSMOD hvx rc=[1-9]' "$txt" || return 0
 	out=$(awk '/^@@@ INSMOD hvx rc=[1-9]/ { on = 1; next } on && /^@@@ / { exit } on' "$txt")
-	if grep -q 'No such device' <<<"$out"; then
-		no_hvx_reason="hvx.ko refused to load: ENODEV, no usable hardware virtualization (expected until the VMX backend exists)"
-	elif [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" = 1 ]; then
+	if [ "${HVX_RIG_ALLOW_NO_MODULE:-0}" = 1 ]; then
 		no_hvx_reason="hvx.ko did not load (HVX_RIG_ALLOW_NO_MODULE=1): $(head -n 1 <<<"$out")"
 	fi
 }
@@ -587,49 +618,61 @@ fi
 # steps after it in a fresh boot. No rerun of the wedged binary: Bochs is
 # deterministic and single-threaded, unlike the multi-threaded QEMU whose
 # freezes check.sh's rerun tells apart; a rerun would only cost a boot.
-pending=("${plan[@]}")
 boots_with_trouble=()
-while [ "$boot_no" = 0 ] || [ ${#pending[@]} -gt 0 ]; do
-	if [ "$boot_no" -ge "$RIG_BOCHS_MAX_BOOTS" ]; then
-		fail rig "gave up after $boot_no boots; ${#pending[@]} step(s) not run"
-		break
-	fi
-	boot_guest suite "${pending[@]}"
-	fail_before=$FAIL
-	parse_boot
+run_suite_boots() {  # PLAN-LINE...
+	local pending=("$@") first=$boot_no left s k ph bin what open_key why
 
-	declare -A seen=()
-	while read -r what k _; do
-		case $what in DONE|OPEN|STUCK|NOTRUN) seen[$k]=1 ;; esac
-	done <"$bdir/summary"
-	open_key=$(awk '$1 == "OPEN" { print $2 }' "$bdir/summary")
-	left=()
-	for s in "${pending[@]}"; do
-		read -r ph _ bin <<<"$s"
-		k="$ph/${bin##*/}"
-		[ -n "${seen[$k]:-}" ] || left+=("$s")
-	done
-	unset seen
-
-	if ! grep -q '^FINISHED' "$bdir/summary"; then
-		why=$(describe_end "$end_reason")
-		grep -q '^STARTED' "$bdir/summary" || why="$why before /init ran"
-		if [ -n "$open_key" ]; then
-			fail "$open_key" "wedged: $why"
-		elif [ ${#left[@]} -eq ${#pending[@]} ]; then
-			fail rig "boot $boot_no: $why, before any test ran; giving up"
-			left=()
-		else
-			fail rig "boot $boot_no: $why, outside a test"
+	while [ "$boot_no" = "$first" ] || [ ${#pending[@]} -gt 0 ]; do
+		if [ $((boot_no - first)) -ge "$RIG_BOCHS_MAX_BOOTS" ]; then
+			fail rig "gave up after $((boot_no - first)) boots; ${#pending[@]} step(s) not run"
+			break
 		fi
-	elif [ ${#left[@]} -gt 0 ]; then
-		fail rig "boot $boot_no finished but ${#left[@]} step(s) never ran"
+		boot_guest suite "${pending[@]}"
+		fail_before=$FAIL
+		parse_boot
+
+		declare -A seen=()
+		while read -r what k _; do
+			case $what in DONE|OPEN|STUCK|NOTRUN) seen[$k]=1 ;; esac
+		done <"$bdir/summary"
+		open_key=$(awk '$1 == "OPEN" { print $2 }' "$bdir/summary")
 		left=()
-	fi
-	pending=("${left[@]}")
-	check_dmesg
-	[ "$FAIL" -gt "$fail_before" ] && boots_with_trouble+=("$boot_no")
-done
+		for s in "${pending[@]}"; do
+			read -r ph _ bin <<<"$s"
+			k="$ph/${bin##*/}"
+			[ -n "${seen[$k]:-}" ] || left+=("$s")
+		done
+		unset seen
+
+		if ! grep -q '^FINISHED' "$bdir/summary"; then
+			why=$(describe_end "$end_reason")
+			grep -q '^STARTED' "$bdir/summary" || why="$why before /init ran"
+			if [ -n "$open_key" ]; then
+				fail "$open_key" "wedged: $why"
+			elif [ ${#left[@]} -eq ${#pending[@]} ]; then
+				fail rig "boot $boot_no: $why, before any test ran; giving up"
+				left=()
+			else
+				fail rig "boot $boot_no: $why, outside a test"
+			fi
+		elif [ ${#left[@]} -gt 0 ]; then
+			fail rig "boot $boot_no finished but ${#left[@]} step(s) never ran"
+			left=()
+		fi
+		pending=("${left[@]}")
+		check_dmesg
+		[ "$FAIL" -gt "$fail_before" ] && boots_with_trouble+=("$boot_no")
+	done
+	return 0
+}
+
+[ "$main_boot" = 1 ] && run_suite_boots "${plan[@]}"
+if [ ${#smp_plan[@]} -gt 0 ]; then
+	stage_cpus=$RIG_BOCHS_SMP_CPUS stage_cpio=$smp_cpio
+	t_smp=$SECONDS
+	run_suite_boots "${smp_plan[@]}"
+	log "boot with $RIG_BOCHS_SMP_CPUS CPUs: $((SECONDS - t_smp)) s"
+fi
 
 # ---- 8. verdict ---------------------------------------------------------------
 print_times
@@ -651,5 +694,6 @@ if [ "$FAIL" -gt 0 ]; then
 	cat "$FAILURES"
 fi
 log "done in $((SECONDS - t_start)) s"
+echo "vmx $PASS $FAIL $SKIP" >"$VMX_OUT/counts"	# for check-all.sh
 echo "$PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" = 0 ]

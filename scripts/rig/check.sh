@@ -121,6 +121,7 @@ accumulate() {  # SUMMARY-FILE: add its COUNT line to the totals
 	read -r p f s < <(awk '$1 == "COUNT" { print $2, $3, $4 }' "$1")
 	PASS=$((PASS + p)) FAIL=$((FAIL + f)) SKIP=$((SKIP + s))
 }
+unit_p0=$PASS unit_f0=$FAIL unit_s0=$SKIP
 if [ "$mode" = suite ] && [ "$do_unit" = 1 ]; then
 	if [ -f "$ROOT/selftests/unit/Makefile" ]; then
 		log "unit tests: make -C selftests/unit run"
@@ -134,6 +135,8 @@ if [ "$mode" = suite ] && [ "$do_unit" = 1 ]; then
 		log "unit tests: selftests/unit/Makefile does not exist yet; skipping"
 	fi
 fi
+
+unit_p=$((PASS - unit_p0)) unit_f=$((FAIL - unit_f0)) unit_s=$((SKIP - unit_s0))
 
 # ---- 4. what runs in the guest ---------------------------------------------
 # Executables only, sorted the same way in every run.
@@ -199,21 +202,7 @@ log "initramfs"
 rm -rf "$RIG_OUT"/boot-*
 # selftests/bin/smp/* go into a cpio of their own, appended to the base
 # one in the boot with two CPUs (and in --shell-cmd boots, for poking).
-smp_cpio=
-if [ ${#allsmpbins[@]} -gt 0 ]; then
-	smp_stage=$RIG_OUT/initramfs-smp
-	rm -rf "$smp_stage"
-	mkdir -p "$smp_stage/selftests/bin/smp"
-	for b in "${allsmpbins[@]}"; do
-		f=$ROOT/selftests/bin/smp/$b
-		is_static_elf "$f" ||
-			warn "${f#"$ROOT"/} is not a static executable (no libc in the guest): link it -static"
-		cp "$f" "$smp_stage/selftests/bin/smp/"
-	done
-	(cd "$smp_stage" && find . -print0 | LC_ALL=C sort -z |
-		cpio --null -o -H newc -R 0:0 --quiet) >"$RIG_OUT/smp.cpio"
-	smp_cpio=$RIG_OUT/smp.cpio
-fi
+rig_smp_cpio "$RIG_OUT"
 
 # Per-boot settings: the main boot (RIG_SMP CPUs, every binary but the
 # smp ones) or the boot with two CPUs (selftests/bin/smp/ only).
@@ -460,5 +449,11 @@ if [ "$FAIL" -gt 0 ]; then
 	cat "$FAILURES"
 fi
 log "done in $((SECONDS - t_start)) s"
+# For check-all.sh's per-backend lines: host unit tests apart, the rest
+# (build, both boots) is the SVM rig's.
+{
+	echo "unit $unit_p $unit_f $unit_s"
+	echo "svm $((PASS - unit_p)) $((FAIL - unit_f)) $((SKIP - unit_s))"
+} >"$RIG_OUT/counts"
 echo "$PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" = 0 ]

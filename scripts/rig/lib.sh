@@ -72,3 +72,24 @@ rig_make() {  # OUT-DIR TARGET: make TARGET, quietly unless it fails
 	tail -n 60 "$logf"
 	return 1
 }
+
+# selftests/bin/smp/* (the tests that need two host CPUs) packed into a
+# cpio of their own, appended to the base initramfs in the boots with two
+# CPUs. Sets smp_cpio (empty if there are no such binaries).
+rig_smp_cpio() {  # OUT-DIR
+	local stage=$1/initramfs-smp f
+	smp_cpio=
+	[ -d "$ROOT/selftests/bin/smp" ] || return 0
+	rm -rf "$stage"
+	mkdir -p "$stage/selftests/bin/smp"
+	for f in "$ROOT"/selftests/bin/smp/*; do
+		[ -f "$f" ] && [ -x "$f" ] || continue
+		is_static_elf "$f" ||
+			warn "${f#"$ROOT"/} is not a static executable (no libc in the guest): link it -static"
+		cp "$f" "$stage/selftests/bin/smp/"
+	done
+	[ -n "$(ls -A "$stage/selftests/bin/smp")" ] || return 0
+	(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) >"$1/smp.cpio"
+	smp_cpio=$1/smp.cpio
+}

@@ -30,5 +30,6 @@ unsigned int parse_hex(const char *hex, unsigned char *out, unsigned int max);
 void test_decode(void);
 void test_walk(void);
 void test_ea(void);
+void test_vmx_guest_check(void);
 
 #endif

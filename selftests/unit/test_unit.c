@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Userspace unit tests for module/emulate.c and module/walk.c.
+ * Userspace unit tests for module/emulate.c, module/walk.c and
+ * module/vmx/vmx_guest_check.c.
  * Output is TAP 13; the exit status is non-zero if any test failed.
  */
 #include <stdarg.h>
@@ -86,6 +87,7 @@ int main(void)
 	test_decode();
 	test_walk();
 	test_ea();
+	test_vmx_guest_check();
 
 	printf("TAP version 13\n1..%u\n", nr_results);
 	for (i = 0; i < nr_results; i++) {

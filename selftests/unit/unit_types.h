@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What <linux/types.h> gives kernel code, for building module/emulate.c
- * and module/walk.c as userspace unit tests.
+ * What <linux/types.h> gives kernel code, for building module/emulate.c,
+ * module/walk.c and module/vmx/vmx_guest_check.c as userspace unit tests.
  */
 #ifndef HVX_UNIT_TYPES_H
 #define HVX_UNIT_TYPES_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
 #include <errno.h>
