@@ -3,7 +3,9 @@
 # an emulated AMD machine (QEMU TCG, SVM + NPT) whose kernel runs every
 # selftest binary against the reference /dev/kvm and then against /dev/hvx;
 # then a second, short boot with two CPUs runs selftests/bin/smp/* the same
-# way (the paths that need two host CPUs).
+# way (the paths that need two host CPUs), and a third one kexecs the
+# machine under a running hvx VM (with RIG_KEXEC_CRASH=1 it then crashes
+# it into a kdump kernel too; scripts/rig/guest-kexec.sh).
 # Ends with the line "N passed, N failed, N skipped"; exits 0 iff nothing
 # failed and the guest's kernel log is clean.
 #
@@ -26,13 +28,15 @@ Modes (default: the full suite, what make check runs):
 Suite options:
   --only NAME[,NAME]  run only these selftest binaries (basenames, also
                       binaries in selftests/bin/system/ and, in the boot
-                      with two CPUs, selftests/bin/smp/)
+                      with two CPUs, selftests/bin/smp/); "kexec" is the
+                      kexec boot
   --dev kvm|hvx|system  run only this phase (the modules of earlier phases
                       are still loaded, as in a full run; kvm and hvx also
                       select the device in the boot with two CPUs)
   --no-unit           skip the host-side unit tests (implied by --only/--dev)
   --no-smp-boot       leave out the second boot (selftests/bin/smp/ with
                       RIG_SMP2_CPUS=$RIG_SMP2_CPUS CPUs)
+  --no-kexec-boot     leave out the kexec boot (system/kexec)
 
 Common options:
   --no-build          use the existing hvx.ko and binaries, do not run make
@@ -50,6 +54,7 @@ EOF
 }
 
 mode=suite only='' dev='' shell_cmd='' verbose=0 do_build=1 do_unit=1 do_smp=1
+do_kexec=$RIG_KEXEC
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bench) mode=bench ;;
@@ -63,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--no-build) do_build=0 ;;
 	--no-unit) do_unit=0 ;;
 	--no-smp-boot) do_smp=0 ;;
+	--no-kexec-boot) do_kexec=0 ;;
 	-v|--verbose) verbose=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -154,6 +160,8 @@ smpbins=("${allsmpbins[@]}")
 if [ -n "$only" ]; then
 	declare -A wanted=()
 	for n in ${only//,/ }; do wanted[$n]=1; done
+	# "kexec" names the kexec boot, not a binary.
+	if [ -n "${wanted[kexec]:-}" ]; then unset 'wanted[kexec]'; else do_kexec=0; fi
 	filter() { local b; for b in "$@"; do [ -n "${wanted[$b]:-}" ] && echo "$b"; done; true; }
 	mapfile -t bins < <(filter "${bins[@]}")
 	mapfile -t sysbins < <(filter "${sysbins[@]}")
@@ -192,9 +200,15 @@ if [ "$mode" = suite ] && [ "$do_smp" = 1 ]; then
 		for b in "${smpbins[@]}"; do smp_plan+=("smp-hvx /dev/hvx /selftests/bin/smp/$b"); done
 	fi
 fi
-# --only/--dev naming nothing but binaries of that boot: no main boot.
+# The kexec boot: hvx's, in the system phase.
+if [ "$mode" != suite ] || [ -z "$hvx_ko" ] ||
+   { [ -n "$dev" ] && [ "$dev" != system ]; }; then
+	do_kexec=0
+fi
+# --only/--dev naming nothing but binaries of the other boots: no main boot.
 main_boot=1
-[ -n "$only$dev" ] && [ ${#plan[@]} -eq 0 ] && [ ${#smp_plan[@]} -gt 0 ] && main_boot=0
+[ -n "$only$dev" ] && [ ${#plan[@]} -eq 0 ] &&
+	{ [ ${#smp_plan[@]} -gt 0 ] || [ "$do_kexec" = 1 ]; } && main_boot=0
 
 # ---- 5. the base initramfs -------------------------------------------------
 log "initramfs"
@@ -203,13 +217,38 @@ rm -rf "$RIG_OUT"/boot-*
 # selftests/bin/smp/* go into a cpio of their own, appended to the base
 # one in the boot with two CPUs (and in --shell-cmd boots, for poking).
 rig_smp_cpio "$RIG_OUT"
+# The kexec boot's additions: the bzImage to kexec (kexec_file_load wants
+# one; the rig boots the vmlinux inside it), the helper, the test script.
+kexec_cpio=
+if [ "$do_kexec" = 1 ]; then
+	helper=$ROOT/selftests/bin/kexec/kexec-helper
+	if [ -x "$helper" ]; then
+		stage=$RIG_OUT/initramfs-kexec
+		rm -rf "$stage"
+		mkdir -p "$stage/boot" "$stage/rig" "$stage/selftests/bin/kexec"
+		cp "$RIG_KERNEL_DIR/boot/vmlinuz-$RIG_KVER" "$stage/boot/vmlinuz"
+		cp "$helper" "$stage/selftests/bin/kexec/"
+		# The same hvx.ko without its debug info (3.5 MB -> 0.2 MB),
+		# in place of the base one: each later kernel's initramfs is
+		# packed, hashed twice (kexec_file_load, purgatory) and unpacked
+		# under TCG, and the crash kernel's must fit its reservation.
+		strip --strip-debug -o "$stage/hvx.ko" "$hvx_ko"
+		cp "$RIG_SRC/guest-kexec.sh" "$stage/rig/kexec.sh"
+		(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+			cpio --null -o -H newc -R 0:0 --quiet) >"$RIG_OUT/kexec.cpio"
+		kexec_cpio=$RIG_OUT/kexec.cpio
+	else
+		fail system/kexec "selftests/bin/kexec/kexec-helper was not built"
+		do_kexec=0
+	fi
+fi
 
 # Per-boot settings: the main boot (RIG_SMP CPUs, every binary but the
 # smp ones) or the boot with two CPUs (selftests/bin/smp/ only).
 use_stage() {
 	case $1 in
 	main)
-		stage_label='' stage_smp=$RIG_SMP stage_cpio=
+		stage_label='' stage_smp=$RIG_SMP stage_cpio='' stage_cmdline=''
 		stage_test_timeout=$RIG_TEST_TIMEOUT
 		stage_silence=$RIG_SILENCE_TIMEOUT
 		stage_boot_timeout=$RIG_BOOT_TIMEOUT
@@ -218,11 +257,25 @@ use_stage() {
 		;;
 	smp)
 		stage_label=" ($RIG_SMP2_CPUS CPUs)" stage_smp=$RIG_SMP2_CPUS
-		stage_cpio=$smp_cpio
+		stage_cpio=$smp_cpio stage_cmdline=
 		stage_test_timeout=$RIG_SMP2_TEST_TIMEOUT
 		stage_silence=$RIG_SMP2_SILENCE_TIMEOUT
 		stage_boot_timeout=$RIG_SMP2_BOOT_TIMEOUT
 		stage_max_boots=$RIG_SMP2_MAX_BOOTS
+		;;
+	kexec)
+		stage_label=" (kexec, $RIG_KEXEC_CPUS CPUs)" stage_smp=$RIG_KEXEC_CPUS
+		stage_cpio=$kexec_cpio
+		stage_test_timeout=$RIG_SMP2_TEST_TIMEOUT
+		stage_silence=$RIG_KEXEC_SILENCE_TIMEOUT
+		stage_boot_timeout=$RIG_KEXEC_BOOT_TIMEOUT
+		stage_max_boots=2
+		# loglevel=5 (after the rig's quiet): WARNINGs of the kernel
+		# going away reach the console, the only log that outlives it.
+		stage_cmdline=loglevel=5
+		if [ "$RIG_KEXEC_CRASH" = 1 ]; then
+			stage_cmdline="$stage_cmdline crashkernel=$RIG_KEXEC_CRASHKERNEL"
+		fi
 		;;
 	esac
 }
@@ -247,6 +300,8 @@ boot_guest() {  # MODE PLAN-LINE...
 		echo "RIG_MODE=$bmode"
 		echo "RIG_TEST_TIMEOUT=$stage_test_timeout"
 		echo "RIG_BENCH_TIMEOUT=$RIG_BENCH_TIMEOUT"
+		echo "RIG_KEXEC_CRASH=$RIG_KEXEC_CRASH"
+		echo "RIG_KEXEC_TEST=$RIG_KEXEC_TEST"
 	} >"$bdir/cpio/rig/conf"
 	if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi >"$bdir/cpio/rig/plan"
 	printf '%s\n' "$shell_cmd" >"$bdir/cpio/rig/shell-cmd"
@@ -260,6 +315,7 @@ boot_guest() {  # MODE PLAN-LINE...
 	[ "$verbose" = 1 ] && v=(-v)
 	RIG_SMP=$stage_smp RIG_SILENCE_TIMEOUT=$stage_silence \
 	RIG_BOOT_TIMEOUT=$stage_boot_timeout \
+	RIG_KERNEL_EXTRA="${RIG_KERNEL_EXTRA:+$RIG_KERNEL_EXTRA }$stage_cmdline" \
 		"$RIG_SRC/boot.sh" "${v[@]}" "$bdir/initrd" "$bdir/serial.log"
 	rm -f "$bdir/initrd"
 	read -r end_reason end_secs <"$bdir/serial.log.end"
@@ -429,6 +485,68 @@ if [ ${#smp_plan[@]} -gt 0 ]; then
 	t_smp=$SECONDS
 	run_suite_boots "${smp_plan[@]}"
 	log "boot with $RIG_SMP2_CPUS CPUs: $((SECONDS - t_smp)) s"
+fi
+
+# The kexec boot: one TAP block, system/kexec, printed by two or three
+# kernels in a row (scripts/rig/guest-kexec.sh). A boot that does not get
+# to the end counts as a failure, with the last stage the guest reached;
+# a wedge (silence, timeout, lockup) is rerun once in a fresh boot, like a
+# wedged binary, to tell an emulator freeze from a real hang.
+run_kexec_boot() {
+	local k=system/kexec first=$boot_no reached why rerun=0
+	while :; do
+		boot_guest kexec
+		fail_before=$FAIL
+		# The crash stage's panic is on purpose: drop its own lines (the
+		# panic and its stack trace) between "KEXEC crash-now" and the
+		# crash kernel's first marker; anything else there still counts.
+		# (A rerun is reported, not counted: keep its lines out of the recap.)
+		[ "$rerun" = 1 ] && cp "$FAILURES" "$FAILURES.keep"
+		parse "$bdir/serial.txt" "$bdir/results" -v summary="$bdir/summary" \
+		      -v dmesgf="$bdir/dmesg" -v consolef="$bdir/console.raw" |
+			if [ "$rerun" = 1 ]; then sed 's/^/rerun: /'; else cat; fi
+		[ "$rerun" = 1 ] && mv "$FAILURES.keep" "$FAILURES"
+		awk '/^@@@ KEXEC crash-now/ { w = 1 } /^@@@ KEXEC stage=/ { w = 0 }
+		     w && /Kernel panic - not syncing: sysrq triggered crash|Call Trace:/ { next }
+		     /^\[ *[0-9]+\.[0-9]+\]/' "$bdir/serial.txt" >"$bdir/console"
+		reached=$(sed -n 's/^@@@ KEXEC //p' "$bdir/serial.txt" | tail -n 1)
+		log "kexec boot: last stage reached: ${reached:-none}"
+		[ "$rerun" = 1 ] || accumulate "$bdir/summary"
+		if [ "$rerun" = 1 ]; then
+			if grep -q '^FINISHED' "$bdir/summary"; then
+				log "$k passed its rerun in a fresh boot: the earlier wedge looks like an emulator freeze"
+			else
+				log "$k failed again in a fresh boot ($(describe_end "$end_reason")): reproducible"
+			fi
+			check_dmesg
+			break
+		fi
+		if ! grep -q '^FINISHED' "$bdir/summary"; then
+			why=$(describe_end "$end_reason")
+			case $reached in
+			exec) why="the kexec'd kernel never ran /init: $why" ;;
+			crash-now) why="the crash kernel never ran /init: $why" ;;
+			'') why="$why before the test began" ;;
+			*) why="$why (after stage $reached)" ;;
+			esac
+			fail "$k" "$why"
+		elif ! grep -qx "DONE $k" "$bdir/summary"; then
+			fail "$k" "the boot finished without the test"
+		fi
+		check_dmesg
+		[ "$FAIL" -gt "$fail_before" ] && boots_with_trouble+=("$boot_no")
+		case $end_reason in
+		silence|timeout|lockup)
+			[ $((boot_no - first)) -lt "$stage_max_boots" ] && rerun=1 && continue ;;
+		esac
+		break
+	done
+}
+if [ "$do_kexec" = 1 ]; then
+	use_stage kexec
+	t_kexec=$SECONDS
+	run_kexec_boot
+	log "kexec boot: $((SECONDS - t_kexec)) s"
 fi
 
 # ---- 7. verdict ------------------------------------------------------------

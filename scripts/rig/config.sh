@@ -55,6 +55,31 @@ RIG_KPKG_VERSION=6.1.192-2
 # Host side: boots for this part (one fresh boot to rerun a wedged binary).
 : "${RIG_SMP2_MAX_BOOTS:=2}"
 
+# The suite's kexec boot (scripts/rig/guest-kexec.sh): kexec the emulated
+# machine while an hvx VM runs, then (RIG_KEXEC_CRASH=1) crash the kexec'd
+# kernel into a kdump kernel the same way; every later kernel must find
+# virtualization off and run guests on hvx and KVM. 0 leaves it out (as
+# does check.sh --no-kexec-boot).
+: "${RIG_KEXEC:=1}"
+# Two CPUs: the reboot notifier's IPI must reach the vCPU in guest mode.
+: "${RIG_KEXEC_CPUS:=2}"
+# The crash stage passes but costs 15-25 s more (one more bzImage boot,
+# the crash kernel's load): off by default to keep the boot ~20 s. On
+# Debian's 6.1 the kernel itself turns SVM/VMX off on a crash, so it tests
+# less of hvx (that a CPU in an hvx guest takes the NMI and stops, that
+# the kdump kernel can run guests) than the kexec stage does.
+: "${RIG_KEXEC_CRASH:=0}"
+# Memory set aside for the crash kernel (of RIG_QEMU_MEM): its kernel, the
+# repacked initramfs (~10 MB) unpacked, kvm and hvx running a guest.
+: "${RIG_KEXEC_CRASHKERNEL:=256M}"
+# The selftest binary the later kernels run on /dev/hvx and /dev/kvm.
+: "${RIG_KEXEC_TEST:=pio}"
+# Host side: silence that means a frozen guest or a kernel that never
+# came up (each bzImage boot under TCG is silent for a few seconds).
+: "${RIG_KEXEC_SILENCE_TIMEOUT:=60}"
+# Host side: hard limit for the boot (three kernels).
+: "${RIG_KEXEC_BOOT_TIMEOUT:=300}"
+
 # Reference hypervisor loaded in the guest (module names; dependencies are
 # resolved from the modules' own modinfo), plus msr for /dev/cpu/*/msr.
 : "${RIG_ORACLE_MODULES:=msr irqbypass kvm ccp kvm-amd}"

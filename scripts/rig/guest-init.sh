@@ -10,7 +10,7 @@
 # /rig/modules.conf (from initramfs.sh) sets:
 #   RIG_ORACLE_MODS   module files in /lib/modules/rig, in load order
 # /rig/conf (sourced, per boot) sets:
-#   RIG_MODE          suite | bench | shell
+#   RIG_MODE          suite | bench | shell | kexec
 #   RIG_TEST_TIMEOUT  seconds per selftest binary
 #   RIG_BENCH_TIMEOUT seconds for /hvx-bench
 # /rig/plan (suite mode), one step per line:  PHASE DEVICE BINARY [rerun]
@@ -18,6 +18,8 @@
 #   (selftests/bin/smp/*; modules as for kvm|hvx), DEVICE /dev/kvm|/dev/hvx|-
 #   (no argument)
 # /rig/shell-cmd (shell mode): the command to run.
+# /rig/kexec.sh (kexec mode, from check.sh's kexec boot): the kexec test,
+#   which goes on in the kexec'd (and crash) kernel with this same /init.
 
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -188,6 +190,10 @@ bench)
 shell)
 	setup_phase shell
 	run_step shell cmd "$RIG_TEST_TIMEOUT" "" sh /rig/shell-cmd
+	;;
+kexec)
+	. /rig/kexec.sh
+	kexec_main
 	;;
 esac
 
