@@ -169,6 +169,7 @@ struct hvx_vm {
 	atomic_t online_vcpus;
 	struct hvx_mmu mmu;
 	atomic_long_t pages;		/* pages this VM owns, for leak checks */
+	struct dentry *debugfs;		/* its statistics directory, if any */
 	void *arch;			/* backend private */
 };
 
@@ -181,6 +182,12 @@ bool hvx_is_rebooting(void);
 /* dev.c */
 long hvx_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg);
 int hvx_check_extension(struct hvx_vm *vm, long ext);
+
+/* debugfs.c */
+void hvx_debugfs_init(void);
+void hvx_debugfs_exit(void);
+void hvx_vm_debugfs_create(struct hvx_vm *vm, int fd);
+void hvx_vm_debugfs_destroy(struct hvx_vm *vm);
 
 /* vm.c */
 int hvx_create_vm(unsigned long type);

@@ -183,6 +183,7 @@ static int __init hvx_init(void)
 	hvx_cpuhp_state = r;
 	register_reboot_notifier(&hvx_reboot_nb);
 	preempt_notifier_inc();
+	hvx_debugfs_init();
 	r = misc_register(&hvx_dev);
 	if (r)
 		goto err_misc;
@@ -190,6 +191,7 @@ static int __init hvx_init(void)
 	return 0;
 
 err_misc:
+	hvx_debugfs_exit();
 	preempt_notifier_dec();
 	unregister_reboot_notifier(&hvx_reboot_nb);
 	cpuhp_remove_state_nocalls(hvx_cpuhp_state);
@@ -203,6 +205,7 @@ static void __exit hvx_exit(void)
 	long leaked;
 
 	misc_deregister(&hvx_dev);
+	hvx_debugfs_exit();
 	preempt_notifier_dec();
 	unregister_reboot_notifier(&hvx_reboot_nb);
 	cpuhp_remove_state_nocalls(hvx_cpuhp_state);

@@ -11,6 +11,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/atomic.h>
 #include <linux/cpumask.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/kref.h>
@@ -40,6 +41,8 @@ static void hvx_vm_free(struct kref *ref)
 	int i, n = atomic_read(&vm->online_vcpus);
 	long leaked;
 
+	/* Waits for statistics readers, which look into vm->mmu. */
+	hvx_vm_debugfs_destroy(vm);
 	/*
 	 * The MMU goes first, as in KVM: unregistering the mmu notifier waits
 	 * for running invalidations, which may kick vCPUs through
@@ -211,7 +214,8 @@ static const struct file_operations hvx_vm_fops = {
 int hvx_create_vm(unsigned long type)
 {
 	struct hvx_vm *vm;
-	int r;
+	struct file *file;
+	int r, fd;
 
 	/* KVM x86 knows only machine type 0 (kvm_arch_init_vm()). */
 	if (type)
@@ -247,10 +251,21 @@ int hvx_create_vm(unsigned long type)
 	if (r)
 		goto out_backend;
 
-	r = anon_inode_getfd("hvx-vm", &hvx_vm_fops, vm, O_RDWR | O_CLOEXEC);
-	if (r < 0)
+	/* The fd number first: it names the VM's statistics directory. */
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
 		hvx_vm_put(vm);	/* the full teardown, hvx_disable_virt() included */
-	return r;
+		return fd;
+	}
+	file = anon_inode_getfile("hvx-vm", &hvx_vm_fops, vm, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		hvx_vm_put(vm);
+		return PTR_ERR(file);
+	}
+	hvx_vm_debugfs_create(vm, fd);
+	fd_install(fd, file);
+	return fd;
 
 out_backend:
 	hvx_ops->vm_destroy(vm);

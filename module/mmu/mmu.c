@@ -2,12 +2,12 @@
 /*
  * Generic second-level page tables (AMD NPT, Intel EPT).
  *
- * The tree has four levels of 512 entries and maps 4 KiB pages only, so it
- * covers guest-physical addresses below 2^48. Leaves are installed on
- * demand by hvx_mmu_page_fault() from the memslots and removed by the mmu
- * notifier when the host changes or frees the backing page, or by
- * hvx_mmu_zap_gfn_range() when a memslot goes away. The vendor supplies
- * only the entry encoding (struct hvx_pte_fmt).
+ * The tree has four levels of 512 entries, so it covers guest-physical
+ * addresses below 2^48. Leaves map 4 KiB at level 1 or 2 MiB at level 2.
+ * They are installed on demand by hvx_mmu_page_fault() from the memslots
+ * and removed by the mmu notifier when the host changes or frees the
+ * backing page, or by hvx_mmu_zap_gfn_range() when a memslot goes away.
+ * The vendor supplies only the entry encoding (struct hvx_pte_fmt).
  *
  * Locking, outermost first:
  *
@@ -31,6 +31,17 @@
  * The host page is therefore pinned only for the duration of the fault: it
  * cannot be freed or replaced without invalidate_range_start running first.
  *
+ * 2 MiB leaves follow the host's own mapping: one is installed only where
+ * the host maps the whole 2 MiB around the faulting address with a single
+ * PMD (a transparent huge page, a hugetlb page) or PUD (a 1 GiB hugetlb
+ * page), read under mmu.lock after the sequence check. The host cannot
+ * split, move or free such a page without an invalidation covering the
+ * range it changes, and any invalidation touching part of a 2 MiB leaf
+ * zaps all of it, so the leaf never outlives the host mapping it copied.
+ * Elsewhere (4 KiB host pages, a slot not 2 MiB-aligned in both address
+ * spaces, an invalidation open over part of the window) the fault maps
+ * 4 KiB.
+ *
  * Table pages are freed only after the TLB flush that follows their
  * unlinking, since a walker (or a paging-structure cache) may still use
  * them until then. Each table page counts its present entries in
@@ -45,10 +56,13 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/moduleparam.h>
+#include <linux/pgtable.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
+#include <linux/string.h>
 #include <asm/io.h>
 
 #include "hvx.h"
@@ -61,6 +75,21 @@
 #define HVX_PT_ENTRIES		BIT(HVX_PT_BITS)
 /* First gfn the tree cannot map: 2^36 gfns == 2^48 bytes. */
 #define HVX_GFN_LIMIT		(1ULL << (HVX_PT_BITS * HVX_MMU_LEVELS))
+/* 4 KiB pages in a 2 MiB leaf. */
+#define HVX_2M_PAGES		HVX_PT_ENTRIES
+#define HVX_2M_SIZE		(HVX_2M_PAGES * PAGE_SIZE)
+
+static bool huge_pages = true;
+module_param(huge_pages, bool, 0644);
+MODULE_PARM_DESC(huge_pages,
+		 "Map guest memory with 2 MiB second-level pages where the host does (read at VM creation)");
+
+/* Whether @pte, present at @level, maps memory rather than a table. */
+static bool hvx_is_leaf(const struct hvx_pte_fmt *fmt, u64 pte, int level)
+{
+	return level == HVX_LEVEL_4K ||
+	       (level == HVX_LEVEL_2M && fmt->is_large(pte));
+}
 
 static unsigned int hvx_pt_index(u64 gfn, int level)
 {
@@ -139,7 +168,8 @@ static void hvx_tree_free(struct hvx_vm *vm, const struct hvx_pte_fmt *fmt,
 	unsigned int i;
 
 	for (i = 0; level > 1 && i < HVX_PT_ENTRIES; i++)
-		if (fmt->is_present(table[i]))
+		if (fmt->is_present(table[i]) &&
+		    !hvx_is_leaf(fmt, table[i], level))
 			hvx_tree_free(vm, fmt, hvx_entry_table(fmt, table[i]),
 				      level - 1);
 	hvx_table_free(vm, table);
@@ -147,11 +177,19 @@ static void hvx_tree_free(struct hvx_vm *vm, const struct hvx_pte_fmt *fmt,
 
 /* ---- Zapping ----------------------------------------------------------- */
 
+/* Clear a present leaf at @level. */
+static void hvx_leaf_clear(struct hvx_mmu *mmu, u64 *ptep, int level)
+{
+	hvx_entry_clear(ptep);
+	mmu->pages[level - 1]--;
+}
+
 /*
  * Clear the leaves of gfns [@start, @end) below @table, a table of @level
- * whose first entry maps gfn @base. Child tables left empty are unlinked
- * and queued on @freed. Returns true if any present entry was cleared,
- * i.e. if a TLB flush is needed before the host page or table is reused.
+ * whose first entry maps gfn @base; a 2 MiB leaf that overlaps the range
+ * goes as a whole. Child tables left empty are unlinked and queued on
+ * @freed. Returns true if any present entry was cleared, i.e. if a TLB
+ * flush is needed before the host page or table is reused.
  */
 static bool hvx_zap_table(struct hvx_mmu *mmu, u64 *table, int level,
 			  u64 base, u64 start, u64 end, struct list_head *freed)
@@ -164,21 +202,24 @@ static bool hvx_zap_table(struct hvx_mmu *mmu, u64 *table, int level,
 	for (; i < HVX_PT_ENTRIES; i++) {
 		u64 first = base + ((u64)i << shift);
 		u64 pte = table[i];
+		u64 *child;
 
 		if (first >= end)
 			break;
 		if (!fmt->is_present(pte))
 			continue;
-		if (level > 1) {
-			u64 *child = hvx_entry_table(fmt, pte);
-
-			if (hvx_zap_table(mmu, child, level - 1, first, start,
-					  end, freed))
-				zapped = true;
-			if (!hvx_table_empty(child))
-				continue;
-			list_add(&virt_to_page(child)->lru, freed);
+		if (hvx_is_leaf(fmt, pte, level)) {
+			hvx_leaf_clear(mmu, &table[i], level);
+			zapped = true;
+			continue;
 		}
+		child = hvx_entry_table(fmt, pte);
+		if (hvx_zap_table(mmu, child, level - 1, first, start, end,
+				  freed))
+			zapped = true;
+		if (!hvx_table_empty(child))
+			continue;
+		list_add(&virt_to_page(child)->lru, freed);
 		hvx_entry_clear(&table[i]);
 		zapped = true;
 	}
@@ -349,55 +390,163 @@ static const struct mmu_notifier_ops hvx_mmu_notifier_ops = {
 /* ---- Fault path -------------------------------------------------------- */
 
 /*
- * Whether an invalidation raced with this fault: one is open over @hva,
- * or one started and ended since @seq was sampled.
+ * Whether an invalidation raced with this fault: one is open over part of
+ * [@hva, @hva + @size), or one started and ended since @seq was sampled.
  */
 static bool hvx_mmu_fault_stale(struct hvx_mmu *mmu, unsigned long seq,
-				unsigned long hva)
+				unsigned long hva, unsigned long size)
 {
 	lockdep_assert_held(&mmu->lock);
 
 	if (mmu->invalidate_in_progress &&
-	    hva >= mmu->inv_start && hva < mmu->inv_end)
+	    hva < mmu->inv_end && hva + size > mmu->inv_start)
 		return true;
 	return mmu->invalidate_seq != seq;
 }
 
 /*
- * The leaf entry for @gfn, linking new tables from @spare (*@nspare of
- * them) where the path is missing. If more are missing than available,
- * returns NULL with the count in *@need and leaves the tree unchanged.
+ * The largest leaf the memslot allows at @gfn: a 2 MiB leaf needs the
+ * aligned 2 MiB of guest-physical space around @gfn inside the slot, at
+ * the same offset within 2 MiB as its host-virtual address @hva, so that
+ * it can copy a host huge page.
  */
-static u64 *hvx_mmu_walk(struct hvx_mmu *mmu, u64 gfn, u64 **spare,
-			 int *nspare, int *need)
+static int hvx_slot_max_level(struct hvx_mmu *mmu,
+			      const struct hvx_memslot *slot, u64 gfn,
+			      unsigned long hva)
+{
+	u64 first = ALIGN_DOWN(gfn, HVX_2M_PAGES);
+
+	if (mmu->max_level < HVX_LEVEL_2M)
+		return HVX_LEVEL_4K;
+	if (first < slot->base_gfn ||
+	    first + HVX_2M_PAGES > slot->base_gfn + slot->npages)
+		return HVX_LEVEL_4K;
+	if ((hva ^ (gfn << PAGE_SHIFT)) & (HVX_2M_SIZE - 1))
+		return HVX_LEVEL_4K;
+	return HVX_LEVEL_2M;
+}
+
+/*
+ * If the host maps the 2 MiB-aligned window around @hva with one PMD leaf
+ * (or inside one PUD leaf) that allows the access, the pfn mapped at the
+ * window's start. Run under mmu.lock after the sequence check: the entry
+ * read is the one the last invalidation left, and a later change will
+ * invalidate the range again.
+ */
+static bool hvx_host_2m_pfn(struct mm_struct *mm, unsigned long hva,
+			    bool writable, u64 *pfn)
+{
+	unsigned long flags;
+	bool ok = false;
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+	pmd_t pmd;
+
+	/*
+	 * A lockless walk, as GUP-fast does: with interrupts off, the host
+	 * cannot finish freeing a page table under it, since x86 frees them
+	 * only after a TLB-flush IPI or an RCU-sched grace period, and both
+	 * wait for this CPU. Each level is read once.
+	 */
+	local_irq_save(flags);
+	pgd = READ_ONCE(*pgd_offset(mm, hva));
+	if (!pgd_present(pgd))
+		goto out;
+	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
+	if (!p4d_present(p4d))
+		goto out;
+	pud = READ_ONCE(*pud_offset(&p4d, hva));
+	if (!pud_present(pud))
+		goto out;
+	if (pud_leaf(pud)) {
+		ok = !writable || pud_write(pud);
+		*pfn = pud_pfn(pud) + (((hva & ~PUD_MASK) & ~(HVX_2M_SIZE - 1)) >> PAGE_SHIFT);
+		goto out;
+	}
+	pmd = READ_ONCE(*pmd_offset(&pud, hva));
+	if (pmd_present(pmd) && pmd_leaf(pmd)) {
+		ok = !writable || pmd_write(pmd);
+		*pfn = pmd_pfn(pmd);
+	}
+out:
+	local_irq_restore(flags);
+	return ok;
+}
+
+/*
+ * Whether this fault may map the whole 2 MiB around @hva, and from which
+ * host pfn (*@base): the host maps it with one huge page that holds the
+ * page just pinned (@pfn), and no invalidation is open over any part of
+ * it. An open one has zapped any 2 MiB leaf there and blocks faults on
+ * its own range, but a 4 KiB fault elsewhere in the window gets through.
+ */
+static bool hvx_fault_may_map_2m(struct hvx_vm *vm, unsigned long seq,
+				 unsigned long hva, u64 pfn, bool writable,
+				 u64 *base)
+{
+	unsigned long start = ALIGN_DOWN(hva, HVX_2M_SIZE);
+
+	if (hvx_mmu_fault_stale(&vm->mmu, seq, start, HVX_2M_SIZE))
+		return false;
+	if (!hvx_host_2m_pfn(vm->mm, hva, writable, base))
+		return false;
+	return IS_ALIGNED(*base, HVX_2M_PAGES) &&
+	       *base + ((hva - start) >> PAGE_SHIFT) == pfn;
+}
+
+/*
+ * The entry for @gfn at *@level (HVX_LEVEL_4K or HVX_LEVEL_2M), linking
+ * new tables from @spare (*@nspare of them) where the path is missing. If
+ * more are missing than available, returns NULL with the count in *@need
+ * and leaves the tree unchanged. *@level comes back lowered to 4 KiB if
+ * a table of 4 KiB leaves is where a 2 MiB leaf was wanted (they stay), or
+ * raised to 2 MiB if a 2 MiB leaf covers @gfn already.
+ */
+static u64 *hvx_mmu_walk(struct hvx_mmu *mmu, u64 gfn, int *level,
+			 u64 **spare, int *nspare, int *need)
 {
 	const struct hvx_pte_fmt *fmt = mmu->fmt;
 	u64 *table = mmu->root;
-	int level;
+	u64 *ptep;
+	int l;
 
 	lockdep_assert_held(&mmu->lock);
 
-	for (level = HVX_MMU_LEVELS; level > 1; level--) {
-		u64 pte = table[hvx_pt_index(gfn, level)];
-
-		if (!fmt->is_present(pte))
+	for (l = HVX_MMU_LEVELS; l > *level; l--) {
+		ptep = &table[hvx_pt_index(gfn, l)];
+		if (!fmt->is_present(*ptep))
 			break;
-		table = hvx_entry_table(fmt, pte);
+		if (hvx_is_leaf(fmt, *ptep, l)) {
+			*level = l;
+			return ptep;
+		}
+		table = hvx_entry_table(fmt, *ptep);
+	}
+	if (l == *level) {
+		ptep = &table[hvx_pt_index(gfn, l)];
+		if (l == HVX_LEVEL_2M && fmt->is_present(*ptep) &&
+		    !hvx_is_leaf(fmt, *ptep, l)) {
+			*level = HVX_LEVEL_4K;
+			table = hvx_entry_table(fmt, *ptep);
+			return &table[hvx_pt_index(gfn, HVX_LEVEL_4K)];
+		}
+		return ptep;
 	}
 	/* Below a missing entry every level is missing. */
-	if (level - 1 > *nspare) {
-		*need = level - 1;
+	if (l - *level > *nspare) {
+		*need = l - *level;
 		return NULL;
 	}
-	for (; level > 1; level--) {
+	for (; l > *level; l--) {
 		u64 *child = spare[--*nspare];
 
 		spare[*nspare] = NULL;
-		hvx_entry_set(&table[hvx_pt_index(gfn, level)],
+		hvx_entry_set(&table[hvx_pt_index(gfn, l)],
 			      fmt->make_table(virt_to_phys(child)));
 		table = child;
 	}
-	return &table[hvx_pt_index(gfn, 1)];
+	return &table[hvx_pt_index(gfn, *level)];
 }
 
 /* What installing the leaf asks of the TLBs. */
@@ -407,16 +556,19 @@ enum hvx_leaf_flush {
 	HVX_LEAF_FLUSH_ALL,	/* a translation was replaced or narrowed */
 };
 
+/* The leaf at *@ptep, of @level, for host memory from @pfn on. */
 static enum hvx_leaf_flush hvx_mmu_set_leaf(struct hvx_mmu *mmu, u64 *ptep,
-					    u64 pfn, bool writable, bool write)
+					    int level, u64 pfn, bool writable,
+					    bool write)
 {
 	const struct hvx_pte_fmt *fmt = mmu->fmt;
-	u64 new = fmt->make_leaf(pfn, writable);
+	u64 new = fmt->make_leaf(pfn, writable, level);
 	u64 old = *ptep;
 	bool old_w;
 
 	if (!fmt->is_present(old)) {
 		hvx_entry_set(ptep, new);
+		mmu->pages[level - 1]++;
 		return HVX_LEAF_NO_FLUSH;
 	}
 
@@ -444,6 +596,26 @@ static enum hvx_leaf_flush hvx_mmu_set_leaf(struct hvx_mmu *mmu, u64 *ptep,
 	return HVX_LEAF_FLUSH_ALL;
 }
 
+/*
+ * A 2 MiB leaf at *@ptep covers @gfn where this fault maps 4 KiB of host
+ * page @pfn. If it maps that page already and allows the access, this
+ * vCPU ran on a stale TLB entry. Otherwise (a write to a read-only leaf)
+ * drop it, and the guest's retry maps 4 KiB or a new 2 MiB leaf.
+ */
+static enum hvx_leaf_flush hvx_mmu_large_in_way(struct hvx_mmu *mmu,
+						u64 *ptep, u64 gfn, u64 pfn,
+						bool write)
+{
+	const struct hvx_pte_fmt *fmt = mmu->fmt;
+	u64 old = *ptep;
+
+	if (hvx_leaf_pfn(fmt, old) + (gfn & (HVX_2M_PAGES - 1)) == pfn &&
+	    (!write || (old & mmu->leaf_write_mask)))
+		return HVX_LEAF_FLUSH_SELF;
+	hvx_leaf_clear(mmu, ptep, HVX_LEVEL_2M);
+	return HVX_LEAF_FLUSH_ALL;
+}
+
 enum hvx_fault_result hvx_mmu_page_fault(struct hvx_vcpu *vcpu, u64 gpa,
 					 bool write, bool fetch)
 {
@@ -456,8 +628,10 @@ enum hvx_fault_result hvx_mmu_page_fault(struct hvx_vcpu *vcpu, u64 gpa,
 	struct hvx_memslot *slot;
 	bool slot_writable, writable;
 	int nspare = 0, need = 0;
+	int max_level, level, want;
 	unsigned long seq, hva;
 	struct page *page;
+	u64 pfn, leaf_pfn;
 	u64 *ptep;
 	int r;
 
@@ -481,6 +655,7 @@ enum hvx_fault_result hvx_mmu_page_fault(struct hvx_vcpu *vcpu, u64 gpa,
 	if (unlikely(current->mm != vm->mm))
 		return HVX_FAULT_ERROR;
 	hva = hvx_gfn_to_hva(slot, gfn);
+	max_level = hvx_slot_max_level(mmu, slot, gfn, hva);
 
 	/*
 	 * Sample the sequence before looking up the page: an invalidation
@@ -506,14 +681,21 @@ enum hvx_fault_result hvx_mmu_page_fault(struct hvx_vcpu *vcpu, u64 gpa,
 				    gpa, hva, r);
 		return HVX_FAULT_ERROR;
 	}
+	pfn = page_to_pfn(page);
 
 	for (;;) {
 		spin_lock(&mmu->lock);
-		if (hvx_mmu_fault_stale(mmu, seq, hva)) {
+		if (hvx_mmu_fault_stale(mmu, seq, hva, PAGE_SIZE)) {
 			ret = HVX_FAULT_RETRY;
 			goto out_unlock;
 		}
-		ptep = hvx_mmu_walk(mmu, gfn, spare, &nspare, &need);
+		want = HVX_LEVEL_4K;
+		leaf_pfn = pfn;
+		if (max_level == HVX_LEVEL_2M &&
+		    hvx_fault_may_map_2m(vm, seq, hva, pfn, writable, &leaf_pfn))
+			want = HVX_LEVEL_2M;
+		level = want;
+		ptep = hvx_mmu_walk(mmu, gfn, &level, spare, &nspare, &need);
 		if (ptep)
 			break;
 		/*
@@ -533,7 +715,12 @@ enum hvx_fault_result hvx_mmu_page_fault(struct hvx_vcpu *vcpu, u64 gpa,
 		}
 	}
 
-	flush = hvx_mmu_set_leaf(mmu, ptep, page_to_pfn(page), writable, write);
+	if (level > want)
+		flush = hvx_mmu_large_in_way(mmu, ptep, gfn, pfn, write);
+	else
+		flush = hvx_mmu_set_leaf(mmu, ptep, level,
+					 level < want ? pfn : leaf_pfn,
+					 writable, write);
 	ret = HVX_FAULT_RETRY;
 out_unlock:
 	spin_unlock(&mmu->lock);
@@ -591,11 +778,14 @@ int hvx_mmu_init(struct hvx_vm *vm, const struct hvx_pte_fmt *fmt)
 	spin_lock_init(&mmu->lock);
 	mmu->fmt = fmt;
 	/* The bits that make a leaf writable, whatever the format. */
-	mmu->leaf_write_mask = fmt->make_leaf(0, true) & ~fmt->make_leaf(0, false);
+	mmu->leaf_write_mask = fmt->make_leaf(0, true, HVX_LEVEL_4K) &
+				~fmt->make_leaf(0, false, HVX_LEVEL_4K);
 	mmu->invalidate_seq = 0;
 	mmu->invalidate_in_progress = 0;
 	mmu->slots_updating = 0;
 	mmu->dying = false;
+	memset(mmu->pages, 0, sizeof(mmu->pages));
+	mmu->max_level = huge_pages && fmt->has_2m() ? HVX_LEVEL_2M : HVX_LEVEL_4K;
 
 	mmu->root = hvx_table_alloc(vm);
 	if (!mmu->root)

@@ -2,9 +2,9 @@
 /*
  * Generic second-level page tables (AMD NPT, Intel EPT).
  *
- * Four-level tables of 4 KiB pages, filled on demand from the memslots and
- * kept coherent with the host mm through an mmu notifier. The vendor only
- * supplies the entry format (struct hvx_pte_fmt).
+ * Four-level tables with 4 KiB and 2 MiB leaves, filled on demand from the
+ * memslots and kept coherent with the host mm through an mmu notifier. The
+ * vendor only supplies the entry format (struct hvx_pte_fmt).
  */
 #ifndef HVX_MMU_H
 #define HVX_MMU_H
@@ -16,13 +16,25 @@
 struct hvx_vm;
 struct hvx_vcpu;
 
+/* Leaf sizes: a leaf at level 1 maps 4 KiB, at level 2 it maps 2 MiB. */
+#define HVX_LEVEL_4K		1
+#define HVX_LEVEL_2M		2
+#define HVX_NR_LEAF_LEVELS	2
+
 /* How a vendor's second-level entries look. */
 struct hvx_pte_fmt {
 	/* Entry pointing to the next-level table at @table_pa. */
 	u64 (*make_table)(phys_addr_t table_pa);
-	/* 4 KiB leaf for host page @pfn (cacheable, executable). */
-	u64 (*make_leaf)(u64 pfn, bool writable);
+	/*
+	 * Leaf at @level for host memory starting at @pfn (cacheable,
+	 * executable); a 2 MiB leaf gets a 512-aligned @pfn.
+	 */
+	u64 (*make_leaf)(u64 pfn, bool writable, int level);
 	bool (*is_present)(u64 pte);
+	/* A present level-2 entry that maps 2 MiB rather than a table. */
+	bool (*is_large)(u64 pte);
+	/* Whether this CPU walks 2 MiB leaves (read once per VM). */
+	bool (*has_2m)(void);
 	u64 addr_mask;		/* bits of an entry holding the address */
 };
 
@@ -39,6 +51,9 @@ struct hvx_mmu {
 	u64 leaf_write_mask;		/* bits make_leaf() adds for writable */
 	int slots_updating;		/* open hvx_mmu_slots_update_begin()s */
 	bool dying;			/* hvx_mmu_destroy() runs: no flushes */
+	int max_level;			/* largest leaf this VM maps */
+	/* Present leaves per level (pages[0]: 4 KiB), under lock. */
+	unsigned long pages[HVX_NR_LEAF_LEVELS];
 };
 
 /* What hvx_mmu_page_fault() decided. */

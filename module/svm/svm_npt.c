@@ -51,12 +51,19 @@ static u64 svm_npt_make_table(phys_addr_t table_pa)
 	return __sme_set((u64)table_pa & SVM_NPT_ADDR_MASK) | SVM_NPT_TABLE_BITS;
 }
 
-static u64 svm_npt_make_leaf(u64 pfn, bool writable)
+/*
+ * A 2 MiB leaf is a PDE with PS set (APM Vol 2 5.3.4, "2-Mbyte Page
+ * Translation"); its PAT bit moves to bit 12, which the 2 MiB-aligned
+ * address leaves clear, so the memory type stays write-back.
+ */
+static u64 svm_npt_make_leaf(u64 pfn, bool writable, int level)
 {
 	u64 pte = __sme_set((pfn << PAGE_SHIFT) & SVM_NPT_ADDR_MASK) | SVM_NPT_LEAF_BITS;
 
 	if (writable)
 		pte |= _PAGE_RW;
+	if (level == HVX_LEVEL_2M)
+		pte |= _PAGE_PSE;
 	return pte;
 }
 
@@ -65,9 +72,25 @@ static bool svm_npt_is_present(u64 pte)
 	return pte & _PAGE_PRESENT;
 }
 
+static bool svm_npt_is_large(u64 pte)
+{
+	return pte & _PAGE_PSE;
+}
+
+/*
+ * The nested walk honours PS in PDEs like a long-mode host walk does
+ * (APM Vol 2 15.25.5), and every CPU with nested paging has long mode.
+ */
+static bool svm_npt_has_2m(void)
+{
+	return true;
+}
+
 const struct hvx_pte_fmt svm_npt_fmt = {
 	.make_table	= svm_npt_make_table,
 	.make_leaf	= svm_npt_make_leaf,
 	.is_present	= svm_npt_is_present,
+	.is_large	= svm_npt_is_large,
+	.has_2m		= svm_npt_has_2m,
 	.addr_mask	= SVM_NPT_ADDR_MASK,
 };

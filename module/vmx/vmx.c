@@ -157,6 +157,7 @@ static int vmx_setup_controls(bool true_ctls)
 		return -EIO;
 	}
 	vmx_cfg.ept_ad = cap & VMX_EPT_AD_BIT;
+	vmx_cfg.ept_2m = cap & VMX_EPT_2MB_PAGE_BIT;
 	vmx_cfg.invept_single = cap & VMX_EPT_EXTENT_CONTEXT_BIT;
 	vmx_cfg.vpid = (vmx_cfg.exec2 & SECONDARY_EXEC_ENABLE_VPID) &&
 		       (cap & VMX_VPID_INVVPID_BIT) &&
@@ -251,9 +252,9 @@ static int vmx_hardware_setup(void)
 		*(u32 *)vc->vmxon = vmx_cfg.revision_id;
 		INIT_LIST_HEAD(&vc->loaded);
 	}
-	pr_info("VMX: EPT%s, VPID %s, unrestricted guest, backstop %s\n",
-		vmx_cfg.ept_ad ? " with A/D" : "", vmx_cfg.vpid ? "on" : "off",
-		vmx_cfg.backstop_ticks ? "on" : "off");
+	pr_info("VMX: EPT%s%s, VPID %s, unrestricted guest, backstop %s\n",
+		vmx_cfg.ept_ad ? " with A/D" : "", vmx_cfg.ept_2m ? ", 2M pages" : "",
+		vmx_cfg.vpid ? "on" : "off", vmx_cfg.backstop_ticks ? "on" : "off");
 	return 0;
 nomem:
 	vmx_hardware_unsetup();

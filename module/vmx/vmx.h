@@ -21,6 +21,7 @@ struct vmx_config {
 	u32 vmcs_size;
 	u32 pin, exec, exec2, exit, entry;
 	bool ept_ad;
+	bool ept_2m;		/* EPT maps 2 MiB pages (VPID_CAP bit 16) */
 	bool vpid;
 	bool invept_single;
 	bool invvpid_single;

@@ -3,6 +3,7 @@
  * VM/vCPU helpers: device, VMs, memslots, vCPUs, register ioctls, exits.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -76,6 +77,21 @@ void vm_free(struct vm *vm)
 		if (vm->slots[i].in_use)
 			munmap(vm->slots[i].host, vm->slots[i].size);
 	free(vm);
+}
+
+uint64_t vm_get_stat(struct vm *vm, const char *name)
+{
+	unsigned long long v;
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/%d-%d/%s",
+		 dev_is_kvm() ? "kvm" : "hvx", (int)getpid(), vm->fd, name);
+	f = fopen(path, "r");
+	TEST_ASSERT(f, "%s: %s (is debugfs mounted?)", path, strerror(errno));
+	TEST_ASSERT(fscanf(f, "%llu", &v) == 1, "%s: not a number", path);
+	fclose(f);
+	return v;
 }
 
 int __vm_set_user_memory_region(struct vm *vm, uint32_t slot, uint32_t flags,

@@ -81,6 +81,12 @@ struct vm *vm_create(void);
 void vm_free(struct vm *vm);
 
 /* KVM_SET_USER_MEMORY_REGION; returns the ioctl's result (errno set). */
+/*
+ * A VM statistic from debugfs, where KVM and hvx both keep them:
+ * /sys/kernel/debug/{kvm,hvx}/<pid>-<vm fd>/@name (e.g. "pages_2m").
+ */
+uint64_t vm_get_stat(struct vm *vm, const char *name);
+
 int __vm_set_user_memory_region(struct vm *vm, uint32_t slot, uint32_t flags,
 				uint64_t gpa, uint64_t size, void *host);
 /* Map anonymous memory and add it as @slot; returns the host address. */
