@@ -28,6 +28,10 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /tmp /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# Below 512 MiB of RAM (the Bochs rig) the kernel starts with transparent
+# huge pages off; allow them where asked for (selftests/huge_pages).
+thp=/sys/kernel/mm/transparent_hugepage/enabled
+if [ -w $thp ] && grep -q '\[never\]' $thp; then echo madvise >$thp; fi
 . /rig/modules.conf
 . /rig/conf
 

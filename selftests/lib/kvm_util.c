@@ -2,6 +2,7 @@
 /*
  * VM/vCPU helpers: device, VMs, memslots, vCPUs, register ioctls, exits.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,16 +80,48 @@ void vm_free(struct vm *vm)
 	free(vm);
 }
 
+/*
+ * The VM's debugfs directory is "<pid>-<vm fd>" with the pid as the
+ * kernel's init namespace sees it, which a test inside a PID namespace
+ * (the Bochs rig's) does not know: take our own pid if it names a
+ * directory, else the only directory with our fd.
+ */
+static void vm_stat_dir(struct vm *vm, char *dir, size_t len)
+{
+	const char *root = dev_is_kvm() ? "/sys/kernel/debug/kvm" : "/sys/kernel/debug/hvx";
+	char suffix[16];
+	struct dirent *e;
+	int found = 0;
+	DIR *d;
+
+	snprintf(dir, len, "%s/%d-%d", root, (int)getpid(), vm->fd);
+	if (!access(dir, F_OK))
+		return;
+	d = opendir(root);
+	TEST_ASSERT(d, "%s: %s (is debugfs mounted?)", root, strerror(errno));
+	snprintf(suffix, sizeof(suffix), "-%d", vm->fd);
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name), m = strlen(suffix);
+
+		if (n > m && !strcmp(e->d_name + n - m, suffix)) {
+			snprintf(dir, len, "%s/%s", root, e->d_name);
+			found++;
+		}
+	}
+	closedir(d);
+	TEST_ASSERT(found == 1, "%d directories in %s end in %s", found, root, suffix);
+}
+
 uint64_t vm_get_stat(struct vm *vm, const char *name)
 {
 	unsigned long long v;
-	char path[128];
+	char dir[200], path[256];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/%s/%d-%d/%s",
-		 dev_is_kvm() ? "kvm" : "hvx", (int)getpid(), vm->fd, name);
+	vm_stat_dir(vm, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "r");
-	TEST_ASSERT(f, "%s: %s (is debugfs mounted?)", path, strerror(errno));
+	TEST_ASSERT(f, "%s: %s", path, strerror(errno));
 	TEST_ASSERT(fscanf(f, "%llu", &v) == 1, "%s: not a number", path);
 	fclose(f);
 	return v;
