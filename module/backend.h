@@ -67,6 +67,19 @@ struct hvx_backend_ops {
 				 bool has_error, u32 error_code);
 	/* Drop an event queued for the next entry (re-injected or injected). */
 	void (*cancel_event)(struct hvx_vcpu *vcpu);
+	/* Whether the next entry already delivers an event. */
+	bool (*event_queued)(struct hvx_vcpu *vcpu);
+	/* External interrupt @vector at the next entry; the core checked IF. */
+	void (*inject_irq)(struct hvx_vcpu *vcpu, u8 vector);
+	/*
+	 * Exit with HVX_EXIT_IRQ_WINDOW as soon as the guest can take an
+	 * external interrupt; the exit closes the window again.
+	 */
+	void (*enable_irq_window)(struct hvx_vcpu *vcpu);
+	/* STI or MOV SS blocking: interrupts wait one more instruction. */
+	bool (*interrupt_shadow)(struct hvx_vcpu *vcpu);
+	/* The instruction that set it was emulated past: the shadow ends. */
+	void (*clear_interrupt_shadow)(struct hvx_vcpu *vcpu);
 
 	/* Second-level page table format; the root is vm->mmu.root_pa. */
 	const struct hvx_pte_fmt *pte_fmt;

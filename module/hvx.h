@@ -50,6 +50,7 @@ enum hvx_exit_reason {
 	HVX_EXIT_XSETBV,
 	HVX_EXIT_CR,		/* MOV to/from a CR the guest does not own */
 	HVX_EXIT_FAIL_ENTRY,	/* VM entry refused the guest state */
+	HVX_EXIT_IRQ_WINDOW,	/* the guest can take an interrupt now */
 };
 
 struct hvx_exit {
@@ -152,6 +153,10 @@ struct hvx_vcpu {
 	 */
 	bool has_run;
 
+	/* KVM_INTERRUPT's vector, until injected (events.c). */
+	bool irq_queued;
+	u8 irq_vector;
+
 	u64 tsc_offset;			/* guest TSC = host TSC + offset */
 	u64 apic_base;
 	u64 misc_enable;
@@ -182,6 +187,14 @@ bool hvx_is_rebooting(void);
 /* dev.c */
 long hvx_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg);
 int hvx_check_extension(struct hvx_vm *vm, long ext);
+
+/* events.c */
+int hvx_vcpu_interrupt(struct hvx_vcpu *vcpu, const struct kvm_interrupt *irq);
+void hvx_get_interrupt_bitmap(struct hvx_vcpu *vcpu, __u64 *bitmap);
+void hvx_set_interrupt_bitmap(struct hvx_vcpu *vcpu, const __u64 *bitmap);
+void hvx_inject_events(struct hvx_vcpu *vcpu);
+int hvx_check_irq_window(struct hvx_vcpu *vcpu);
+void hvx_sync_run_state(struct hvx_vcpu *vcpu);
 
 /* debugfs.c */
 void hvx_debugfs_init(void);

@@ -91,6 +91,7 @@ void hvx_vcpu_reset(struct hvx_vcpu *vcpu)
 	vcpu->misc_enable = MSR_IA32_MISC_ENABLE_BTS_UNAVAIL |
 			    MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
 	memset(&vcpu->pending, 0, sizeof(vcpu->pending));
+	vcpu->irq_queued = false;
 	hvx_fpu_reset(vcpu);
 	hvx_ops->vcpu_reset(vcpu);
 }
@@ -105,6 +106,8 @@ void hvx_skip_insn(struct hvx_vcpu *vcpu, unsigned int len)
 	if (!(cs.l && (hvx_ops->get_efer(vcpu) & EFER_LMA)))
 		rip = (u32)rip;
 	vcpu->rip = rip;
+	/* The STI or MOV SS shadow covers only the instruction after it. */
+	hvx_ops->clear_interrupt_shadow(vcpu);
 }
 
 /* ---- KVM_RUN ---------------------------------------------------------- */
@@ -144,6 +147,7 @@ static void vcpu_enter_guest(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		goto out;
 	if (test_and_clear_bit(HVX_REQ_TLB_FLUSH, &vcpu->requests))
 		hvx_ops->flush_tlb(vcpu);
+	hvx_inject_events(vcpu);
 
 	hvx_ops->run(vcpu, exit);
 out:
@@ -186,11 +190,14 @@ static int vcpu_run(struct hvx_vcpu *vcpu)
 		idx = srcu_read_lock(&vcpu->vm->srcu);
 
 		r = hvx_handle_exit(vcpu, &exit);
+		if (r > 0)
+			r = hvx_check_irq_window(vcpu);
 		if (r <= 0)
 			break;
 	}
 out:
 	srcu_read_unlock(&vcpu->vm->srcu, idx);
+	hvx_sync_run_state(vcpu);
 	return r;
 }
 
@@ -296,6 +303,13 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 		return hvx_vcpu_set_cpuid2(vcpu, argp);
 	case KVM_GET_CPUID2:
 		return hvx_vcpu_get_cpuid2(vcpu, argp);
+	case KVM_INTERRUPT: {
+		struct kvm_interrupt irq;
+
+		if (copy_from_user(&irq, argp, sizeof(irq)))
+			return -EFAULT;
+		return hvx_vcpu_interrupt(vcpu, &irq);
+	}
 	case KVM_GET_MSRS:
 		return vcpu_get_msrs(vcpu, argp, false);
 	case KVM_SET_MSRS:
@@ -321,6 +335,7 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 	case KVM_GET_SREGS:
 		hvx_ops->get_sregs(vcpu, &u->sregs);
 		u->sregs.apic_base = vcpu->apic_base;
+		hvx_get_interrupt_bitmap(vcpu, u->sregs.interrupt_bitmap);
 		if (copy_to_user(argp, &u->sregs, sizeof(u->sregs)))
 			r = -EFAULT;
 		break;
@@ -336,6 +351,7 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 		}
 		hvx_ops->set_sregs(vcpu, &u->sregs);
 		vcpu->apic_base = u->sregs.apic_base;
+		hvx_set_interrupt_bitmap(vcpu, u->sregs.interrupt_bitmap);
 		/* New paging state: cached translations are stale. */
 		hvx_vcpu_request(vcpu, HVX_REQ_TLB_FLUSH);
 		break;

@@ -316,5 +316,10 @@ const struct hvx_backend_ops hvx_svm_ops = {
 	.set_msr		= svm_set_msr,
 	.inject_exception	= svm_inject_exception,
 	.cancel_event		= svm_cancel_event,
+	.event_queued		= svm_event_queued,
+	.inject_irq		= svm_inject_irq,
+	.enable_irq_window	= svm_enable_irq_window,
+	.interrupt_shadow	= svm_interrupt_shadow,
+	.clear_interrupt_shadow	= svm_clear_interrupt_shadow,
 	.pte_fmt		= &svm_npt_fmt,
 };

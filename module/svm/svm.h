@@ -55,6 +55,12 @@ int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data);
 void svm_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error_code);
 void svm_cancel_event(struct hvx_vcpu *vcpu);
+bool svm_event_queued(struct hvx_vcpu *vcpu);
+void svm_inject_irq(struct hvx_vcpu *vcpu, u8 vector);
+void svm_enable_irq_window(struct hvx_vcpu *vcpu);
+void svm_disable_irq_window(struct hvx_vcpu *vcpu);
+bool svm_interrupt_shadow(struct hvx_vcpu *vcpu);
+void svm_clear_interrupt_shadow(struct hvx_vcpu *vcpu);
 
 /* svm_exit.c */
 void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);

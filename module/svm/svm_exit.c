@@ -42,9 +42,9 @@ static void decode_ioio(struct hvx_vcpu *vcpu, u64 info1, u64 info2,
 }
 
 /*
- * An exception or NMI whose delivery was cut short by this exit (say, a
- * #GP whose IDT page was not yet in the nested page table) is delivered
- * again on the next VMRUN (APM Vol 2 15.7.2).
+ * An exception, NMI or external interrupt whose delivery was cut short by
+ * this exit (say, a #GP whose IDT page was not yet in the nested page
+ * table) is delivered again on the next VMRUN (APM Vol 2 15.7.2).
  */
 static bool requeue_event(struct vmcb_control_area *c)
 {
@@ -54,7 +54,8 @@ static bool requeue_event(struct vmcb_control_area *c)
 	c->event_inj = 0;
 	if (!(info & SVM_EXITINTINFO_VALID))
 		return false;
-	if (type == SVM_EXITINTINFO_TYPE_EXEPT || type == SVM_EXITINTINFO_TYPE_NMI) {
+	if (type == SVM_EXITINTINFO_TYPE_EXEPT || type == SVM_EXITINTINFO_TYPE_NMI ||
+	    type == SVM_EXITINTINFO_TYPE_INTR) {
 		c->event_inj = info;
 		c->event_inj_err = c->exit_int_info_err;
 	}
@@ -84,6 +85,10 @@ void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	case SVM_EXIT_NMI:
 	case SVM_EXIT_SMI:
 		exit->reason = HVX_EXIT_INTR;
+		break;
+	case SVM_EXIT_VINTR:
+		svm_disable_irq_window(vcpu);
+		exit->reason = HVX_EXIT_IRQ_WINDOW;
 		break;
 	case SVM_EXIT_CPUID:
 		exit->reason = HVX_EXIT_CPUID;

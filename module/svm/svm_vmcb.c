@@ -15,6 +15,11 @@ static void set_intercept(struct vmcb *vmcb, unsigned int bit)
 	__set_bit(bit, (unsigned long *)vmcb->control.intercepts);
 }
 
+static void clear_intercept(struct vmcb *vmcb, unsigned int bit)
+{
+	__clear_bit(bit, (unsigned long *)vmcb->control.intercepts);
+}
+
 /* What makes the guest exit (see svm_exit.c for how each is handled). */
 static const unsigned int svm_intercepts[] = {
 	INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_CPUID,
@@ -197,6 +202,8 @@ u64 svm_get_cr(struct hvx_vcpu *vcpu, int cr)
 	case 2: return s->cr2;
 	case 3: return s->cr3;
 	case 4: return s->cr4;
+	/* CR8 is the virtual TPR (APM Vol 2 15.21.1). */
+	case 8: return to_vmcb(vcpu)->control.int_ctl & V_TPR_MASK;
 	default: return 0;
 	}
 }
@@ -277,4 +284,48 @@ void svm_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
 void svm_cancel_event(struct hvx_vcpu *vcpu)
 {
 	to_vmcb(vcpu)->control.event_inj = 0;
+}
+
+bool svm_event_queued(struct hvx_vcpu *vcpu)
+{
+	return to_vmcb(vcpu)->control.event_inj & SVM_EVTINJ_VALID;
+}
+
+void svm_inject_irq(struct hvx_vcpu *vcpu, u8 vector)
+{
+	to_vmcb(vcpu)->control.event_inj = vector | SVM_EVTINJ_VALID |
+					   SVM_EVTINJ_TYPE_INTR;
+}
+
+/*
+ * A virtual interrupt of the highest priority, TPR ignored, that the guest
+ * can never take: the VINTR intercept fires first, as soon as RFLAGS.IF
+ * and the interrupt shadow let it through (APM Vol 2 15.21.4).
+ */
+void svm_enable_irq_window(struct hvx_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_vmcb(vcpu);
+
+	vmcb->control.int_ctl |= V_IRQ_MASK | V_INTR_PRIO_MASK | V_IGN_TPR_MASK;
+	set_intercept(vmcb, INTERCEPT_VINTR);
+}
+
+/* At the VINTR exit, or whatever exit came first. */
+void svm_disable_irq_window(struct hvx_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_vmcb(vcpu);
+
+	vmcb->control.int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
+	clear_intercept(vmcb, INTERCEPT_VINTR);
+}
+
+/* SVM does not say whether STI or MOV SS set the shadow (15.21.5). */
+bool svm_interrupt_shadow(struct hvx_vcpu *vcpu)
+{
+	return to_vmcb(vcpu)->control.int_state & SVM_INTERRUPT_SHADOW_MASK;
+}
+
+void svm_clear_interrupt_shadow(struct hvx_vcpu *vcpu)
+{
+	to_vmcb(vcpu)->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 }

@@ -121,10 +121,13 @@ static int vmx_setup_controls(bool true_ctls)
 		       CPU_BASED_MONITOR_EXITING | CPU_BASED_UNCOND_IO_EXITING |
 		       CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING |
 		       CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_USE_TSC_OFFSETTING |
-		       CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0,
+		       CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
+		       CPU_BASED_INTR_WINDOW_EXITING, 0,
 		       true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 				   MSR_IA32_VMX_PROCBASED_CTLS, &vmx_cfg.exec))
 		return -EIO;
+	/* Only checked for: turned on per vCPU while an interrupt waits. */
+	vmx_cfg.exec &= ~CPU_BASED_INTR_WINDOW_EXITING;
 	/*
 	 * PAUSE-loop exiting, when offered: a guest spinning on PAUSE gives
 	 * the CPU back (to signals, to the scheduler) instead of holding it.
@@ -642,5 +645,10 @@ const struct hvx_backend_ops hvx_vmx_ops = {
 	.set_msr		= vmx_set_msr,
 	.inject_exception	= vmx_inject_exception,
 	.cancel_event		= vmx_cancel_event,
+	.event_queued		= vmx_event_queued,
+	.inject_irq		= vmx_inject_irq,
+	.enable_irq_window	= vmx_enable_irq_window,
+	.interrupt_shadow	= vmx_interrupt_shadow,
+	.clear_interrupt_shadow	= vmx_clear_interrupt_shadow,
 	.pte_fmt		= &vmx_ept_fmt,
 };

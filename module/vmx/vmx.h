@@ -88,6 +88,12 @@ int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data);
 void vmx_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
 			  u32 error_code);
 void vmx_cancel_event(struct hvx_vcpu *vcpu);
+bool vmx_event_queued(struct hvx_vcpu *vcpu);
+void vmx_inject_irq(struct hvx_vcpu *vcpu, u8 vector);
+void vmx_enable_irq_window(struct hvx_vcpu *vcpu);
+void vmx_disable_irq_window(struct hvx_vcpu *vcpu);
+bool vmx_interrupt_shadow(struct hvx_vcpu *vcpu);
+void vmx_clear_interrupt_shadow(struct hvx_vcpu *vcpu);
 bool vmx_entry_refused(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
 
 /* vmx_exit.c */

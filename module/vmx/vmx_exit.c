@@ -19,7 +19,7 @@ static const u8 vmx_exit_table[] = {
 	/* INIT and SIPI are not sent to hvx guests yet: ignore strays. */
 	[EXIT_REASON_INIT_SIGNAL]		= HVX_EXIT_NONE,
 	[EXIT_REASON_SIPI_SIGNAL]		= HVX_EXIT_NONE,
-	[EXIT_REASON_INTERRUPT_WINDOW]		= HVX_EXIT_NONE,
+	[EXIT_REASON_INTERRUPT_WINDOW]		= HVX_EXIT_IRQ_WINDOW,
 	[EXIT_REASON_NMI_WINDOW]		= HVX_EXIT_NONE,
 	[EXIT_REASON_PREEMPTION_TIMER]		= HVX_EXIT_NONE,
 	[EXIT_REASON_CPUID]			= HVX_EXIT_CPUID,
@@ -139,6 +139,8 @@ void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	/* A reason missing from the table reads as 0, HVX_EXIT_UNKNOWN. */
 	exit->reason = basic < ARRAY_SIZE(vmx_exit_table) ?
 		       vmx_exit_table[basic] : HVX_EXIT_UNKNOWN;
+	if (basic == EXIT_REASON_INTERRUPT_WINDOW)
+		vmx_disable_irq_window(vcpu);
 	if (basic == EXIT_REASON_EXCEPTION_NMI) {
 		intr = vmcs_read32(VM_EXIT_INTR_INFO);
 		if ((intr & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR) {

@@ -507,6 +507,53 @@ void vmx_cancel_event(struct hvx_vcpu *vcpu)
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
 }
 
+bool vmx_event_queued(struct hvx_vcpu *vcpu)
+{
+	return vmcs_read32(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK;
+}
+
+void vmx_inject_irq(struct hvx_vcpu *vcpu, u8 vector)
+{
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD,
+		   vector | INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK);
+}
+
+/*
+ * Interrupt-window exiting: a VM exit before the first instruction at
+ * which RFLAGS.IF is 1 and there is no blocking by STI or MOV SS (SDM Vol
+ * 3 26.7.5). vmx_decode_exit() clears the control at that exit.
+ */
+void vmx_enable_irq_window(struct hvx_vcpu *vcpu)
+{
+	u32 exec = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
+
+	if (!(exec & CPU_BASED_INTR_WINDOW_EXITING))
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
+			   exec | CPU_BASED_INTR_WINDOW_EXITING);
+}
+
+void vmx_disable_irq_window(struct hvx_vcpu *vcpu)
+{
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
+		   vmcs_read32(CPU_BASED_VM_EXEC_CONTROL) &
+		   ~CPU_BASED_INTR_WINDOW_EXITING);
+}
+
+#define VMX_INTR_SHADOW	(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)
+
+bool vmx_interrupt_shadow(struct hvx_vcpu *vcpu)
+{
+	return vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & VMX_INTR_SHADOW;
+}
+
+void vmx_clear_interrupt_shadow(struct hvx_vcpu *vcpu)
+{
+	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+
+	if (intr & VMX_INTR_SHADOW)
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr & ~VMX_INTR_SHADOW);
+}
+
 /* What VM entry's guest-state checks read, from the current VMCS. */
 static void vmx_read_guest_state(struct hvx_vcpu *vcpu, struct vmx_guest_state *s)
 {

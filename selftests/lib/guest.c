@@ -4,7 +4,7 @@
  */
 #include "kvm_util.h"
 
-void (*guest_exception_handlers[NR_EXCEPTION_VECTORS])(struct ex_regs *);
+void (*guest_exception_handlers[NR_IDT_VECTORS])(struct ex_regs *);
 
 void __attribute__((noinline))
 guest_ucall(uint64_t cmd, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Guest exception entry: one stub per vector pushes a dummy error code (if
- * the CPU pushed none) and the vector, then the common path saves the GPRs
+ * Guest exception and interrupt entry: one stub per vector (all 256)
+ * pushes a dummy error code (if the CPU pushed none) and the vector, then the common path saves the GPRs
  * as struct ex_regs (processor.h) and calls guest_route_exception().
  */
 	.text
@@ -60,7 +60,7 @@ guest_exception_stub_\v:
 
 	.altmacro
 	.set v, 0
-	.rept 32
+	.rept 256
 	vector_stub %v
 	.set v, v + 1
 	.endr
@@ -74,7 +74,7 @@ guest_exception_stub_\v:
 	.globl guest_exception_stubs
 guest_exception_stubs:
 	.set v, 0
-	.rept 32
+	.rept 256
 	stub_addr %v
 	.set v, v + 1
 	.endr

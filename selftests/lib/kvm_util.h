@@ -118,7 +118,7 @@ void vm_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);
  */
 void vm_map_page(struct vm *vm, uint64_t va, uint64_t gpa);
 
-/* Guest exception handler for @vector (0..31); NULL restores the default
+/* Guest handler for @vector (0..31 exceptions, 32..255 interrupts); NULL restores the default
  * (report UCALL_UNHANDLED to the host). */
 void vm_install_exception_handler(struct vm *vm, int vector,
 				  void (*handler)(struct ex_regs *));

@@ -69,6 +69,7 @@
 #define AC_VECTOR	17
 #define XM_VECTOR	19
 #define NR_EXCEPTION_VECTORS	32
+#define NR_IDT_VECTORS		256	/* the library's IDT has a gate for each */
 
 /* Guest selectors in the library's GDT (lib/x86.c). */
 #define GDT_CODE64	0x08

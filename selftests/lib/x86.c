@@ -12,8 +12,8 @@
 #include "kvm_util.h"
 
 /* lib/guest.c and lib/guest_stubs.S */
-extern void (*guest_exception_handlers[NR_EXCEPTION_VECTORS])(struct ex_regs *);
-extern const uint64_t guest_exception_stubs[NR_EXCEPTION_VECTORS];
+extern void (*guest_exception_handlers[NR_IDT_VECTORS])(struct ex_regs *);
+extern const uint64_t guest_exception_stubs[NR_IDT_VECTORS];
 extern char guest_return_stub[];
 
 #define SZ_2M		0x200000UL
@@ -151,9 +151,9 @@ static void build_descriptor_tables(struct vm *vm)
 	t = addr_gpa2hva(vm, vm->tss);
 	t[0x66] = 0x68;
 
-	/* 64-bit interrupt gates for the exception vectors; the rest absent. */
+	/* A 64-bit interrupt gate for every vector. */
 	idt = addr_gpa2hva(vm, vm->idt);
-	for (int v = 0; v < NR_EXCEPTION_VECTORS; v++) {
+	for (int v = 0; v < NR_IDT_VECTORS; v++) {
 		uint64_t off = guest_exception_stubs[v];
 
 		idt[2 * v] = (off & 0xffff) | ((uint64_t)GDT_CODE64 << 16) |
@@ -196,7 +196,7 @@ void vm_map_page(struct vm *vm, uint64_t va, uint64_t gpa)
 void vm_install_exception_handler(struct vm *vm, int vector,
 				  void (*handler)(struct ex_regs *))
 {
-	TEST_ASSERT(vector >= 0 && vector < NR_EXCEPTION_VECTORS, "vector %d", vector);
+	TEST_ASSERT(vector >= 0 && vector < NR_IDT_VECTORS, "vector %d", vector);
 	guest_exception_handlers[vector] = handler;
 	sync_global_to_guest(vm, guest_exception_handlers[vector]);
 }

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * External interrupts with the interrupt controller in userspace (no
+ * KVM_CREATE_IRQCHIP), as Documentation/virt/kvm/api.rst describes
+ * KVM_INTERRUPT and the kvm_run fields if_flag,
+ * ready_for_interrupt_injection and request_interrupt_window.
+ *
+ * KVM_INTERRUPT queues one vector. It is injected at the first entry where
+ * the guest accepts an external interrupt: RFLAGS.IF set, no STI or MOV SS
+ * shadow, and no other event (a re-delivered one, an exception) taking the
+ * entry's single event slot. Until then the backend's interrupt window
+ * (VMX interrupt-window exiting, SVM V_IRQ with the VINTR intercept)
+ * makes the guest exit as soon as it would accept one. KVM injects the
+ * vector at the next entry whatever the guest's state and relies on
+ * userspace to have waited for ready_for_interrupt_injection; hvx waits
+ * instead, which is the same for a VMM that follows the protocol and
+ * cannot make VM entry fail for one that does not.
+ *
+ * A VMM that has an interrupt to deliver but must wait sets
+ * request_interrupt_window: KVM_RUN then returns KVM_EXIT_IRQ_WINDOW_OPEN
+ * once the guest can take one.
+ */
+#include <linux/bitops.h>
+#include <linux/kvm.h>
+
+#include "hvx.h"
+#include "backend.h"
+
+int hvx_vcpu_interrupt(struct hvx_vcpu *vcpu, const struct kvm_interrupt *irq)
+{
+	if (irq->irq >= KVM_NR_INTERRUPTS)
+		return -EINVAL;
+	/* As KVM without an in-kernel irqchip: a second call replaces the first. */
+	vcpu->irq_queued = true;
+	vcpu->irq_vector = irq->irq;
+	return 0;
+}
+
+/*
+ * KVM_GET/SET_SREGS carry the queued vector as a 256-bit bitmap, so that
+ * saving and restoring a vCPU keeps it: one bit at most on the way out,
+ * the lowest set bit queued on the way in (none set: nothing changes).
+ */
+void hvx_get_interrupt_bitmap(struct hvx_vcpu *vcpu, __u64 *bitmap)
+{
+	if (vcpu->irq_queued)
+		__set_bit(vcpu->irq_vector, (unsigned long *)bitmap);
+}
+
+void hvx_set_interrupt_bitmap(struct hvx_vcpu *vcpu, const __u64 *bitmap)
+{
+	unsigned long v = find_first_bit((const unsigned long *)bitmap,
+					 KVM_NR_INTERRUPTS);
+
+	if (v < KVM_NR_INTERRUPTS) {
+		vcpu->irq_queued = true;
+		vcpu->irq_vector = v;
+	}
+}
+
+/* Whether the guest would take an external interrupt at the next entry. */
+static bool hvx_interrupt_allowed(struct hvx_vcpu *vcpu)
+{
+	return (vcpu->rflags & X86_EFLAGS_IF) &&
+	       !hvx_ops->interrupt_shadow(vcpu) &&
+	       !hvx_ops->event_queued(vcpu);
+}
+
+/* KVM's ready_for_interrupt_injection: userspace may KVM_INTERRUPT now. */
+static bool hvx_ready_for_interrupt(struct hvx_vcpu *vcpu)
+{
+	return !vcpu->irq_queued && hvx_interrupt_allowed(vcpu);
+}
+
+/*
+ * Before each entry, interrupts off: inject the queued vector if the guest
+ * takes it, and open the interrupt window if something still waits.
+ */
+void hvx_inject_events(struct hvx_vcpu *vcpu)
+{
+	if (vcpu->irq_queued && hvx_interrupt_allowed(vcpu)) {
+		hvx_ops->inject_irq(vcpu, vcpu->irq_vector);
+		vcpu->irq_queued = false;
+	}
+	if (vcpu->irq_queued || READ_ONCE(vcpu->run->request_interrupt_window))
+		hvx_ops->enable_irq_window(vcpu);
+}
+
+/*
+ * After a handled exit: end KVM_RUN with KVM_EXIT_IRQ_WINDOW_OPEN if
+ * userspace waits for the window and it is open. Returns 0 then.
+ */
+int hvx_check_irq_window(struct hvx_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	if (!READ_ONCE(run->request_interrupt_window) ||
+	    !hvx_ready_for_interrupt(vcpu))
+		return 1;
+	run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+	return 0;
+}
+
+/* On every return from KVM_RUN, what kvm_run reports of the guest. */
+void hvx_sync_run_state(struct hvx_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
+	run->ready_for_interrupt_injection = hvx_ready_for_interrupt(vcpu);
+	run->cr8 = hvx_ops->get_cr(vcpu, 8);
+	run->apic_base = vcpu->apic_base;
+}
