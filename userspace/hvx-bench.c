@@ -26,7 +26,7 @@ static const char *const bench_name[NR_BENCH] = {
 	"CPUID exit, handled in the kernel",
 	"PIO exit to userspace (OUT)",
 	"MMIO exit to userspace (write)",
-	"first-touch NPF (per page)",
+	"RAM first touch (NPT/EPT), per page",
 };
 
 static double now_ns(void)
