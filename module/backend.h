@@ -80,6 +80,12 @@ struct hvx_backend_ops {
 	bool (*interrupt_shadow)(struct hvx_vcpu *vcpu);
 	/* The instruction that set it was emulated past: the shadow ends. */
 	void (*clear_interrupt_shadow)(struct hvx_vcpu *vcpu);
+	/* An NMI is being handled (delivered, its IRET not yet executed). */
+	bool (*nmi_blocked)(struct hvx_vcpu *vcpu);
+	/* NMI at the next entry; the core checked blocking and shadow. */
+	void (*inject_nmi)(struct hvx_vcpu *vcpu);
+	/* Exit with HVX_EXIT_NMI_WINDOW once an NMI could be injected. */
+	void (*enable_nmi_window)(struct hvx_vcpu *vcpu);
 
 	/* Second-level page table format; the root is vm->mmu.root_pa. */
 	const struct hvx_pte_fmt *pte_fmt;

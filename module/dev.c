@@ -42,6 +42,8 @@ int hvx_check_extension(struct hvx_vm *vm, long ext)
 	case KVM_CAP_READONLY_MEM:
 	/* kvm_run->immediate_exit is honoured by KVM_RUN. */
 	case KVM_CAP_IMMEDIATE_EXIT:
+	/* KVM_NMI (events.c). */
+	case KVM_CAP_USER_NMI:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return HVX_USER_MEM_SLOTS;

@@ -19,6 +19,14 @@
  * A VMM that has an interrupt to deliver but must wait sets
  * request_interrupt_window: KVM_RUN then returns KVM_EXIT_IRQ_WINDOW_OPEN
  * once the guest can take one.
+ *
+ * KVM_NMI queues an NMI. NMIs ignore RFLAGS.IF but not NMI blocking: from
+ * the delivery of one NMI until the IRET that ends its handler, the next
+ * one waits (SDM Vol 3 "NMI Handling While in VMX Non-Root Operation",
+ * APM Vol 2 8.2.5), and so does an NMI behind a MOV SS or STI shadow or
+ * another event. The backend's NMI window (VMX NMI-window exiting; on SVM
+ * the IRET intercept and a single step) exits when it can go in. NMIs are
+ * injected before external interrupts.
  */
 #include <linux/bitops.h>
 #include <linux/kvm.h>
@@ -58,6 +66,20 @@ void hvx_set_interrupt_bitmap(struct hvx_vcpu *vcpu, const __u64 *bitmap)
 	}
 }
 
+/*
+ * KVM_NMI. As on hardware and KVM, at most one NMI waits behind the one
+ * being handled (or about to be delivered): two when none is, more
+ * collapse into those.
+ */
+int hvx_vcpu_nmi(struct hvx_vcpu *vcpu)
+{
+	unsigned int limit = hvx_ops->nmi_blocked(vcpu) ? 1 : 2;
+
+	if (vcpu->nmi_pending < limit)
+		vcpu->nmi_pending++;
+	return 0;
+}
+
 /* Whether the guest would take an external interrupt at the next entry. */
 static bool hvx_interrupt_allowed(struct hvx_vcpu *vcpu)
 {
@@ -78,10 +100,17 @@ static bool hvx_ready_for_interrupt(struct hvx_vcpu *vcpu)
  */
 void hvx_inject_events(struct hvx_vcpu *vcpu)
 {
+	if (vcpu->nmi_pending && !hvx_ops->event_queued(vcpu) &&
+	    !hvx_ops->interrupt_shadow(vcpu) && !hvx_ops->nmi_blocked(vcpu)) {
+		hvx_ops->inject_nmi(vcpu);
+		vcpu->nmi_pending--;
+	}
 	if (vcpu->irq_queued && hvx_interrupt_allowed(vcpu)) {
 		hvx_ops->inject_irq(vcpu, vcpu->irq_vector);
 		vcpu->irq_queued = false;
 	}
+	if (vcpu->nmi_pending)
+		hvx_ops->enable_nmi_window(vcpu);
 	if (vcpu->irq_queued || READ_ONCE(vcpu->run->request_interrupt_window))
 		hvx_ops->enable_irq_window(vcpu);
 }

@@ -123,6 +123,7 @@ int hvx_handle_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	case HVX_EXIT_NONE:
 	case HVX_EXIT_INTR:
 	case HVX_EXIT_IRQ_WINDOW:	/* events.c injects at the next entry */
+	case HVX_EXIT_NMI_WINDOW:
 		return 1;
 	case HVX_EXIT_CPUID:
 		return handle_cpuid(vcpu, exit);

@@ -51,6 +51,7 @@ enum hvx_exit_reason {
 	HVX_EXIT_CR,		/* MOV to/from a CR the guest does not own */
 	HVX_EXIT_FAIL_ENTRY,	/* VM entry refused the guest state */
 	HVX_EXIT_IRQ_WINDOW,	/* the guest can take an interrupt now */
+	HVX_EXIT_NMI_WINDOW,	/* the guest can take an NMI now */
 };
 
 struct hvx_exit {
@@ -156,6 +157,8 @@ struct hvx_vcpu {
 	/* KVM_INTERRUPT's vector, until injected (events.c). */
 	bool irq_queued;
 	u8 irq_vector;
+	/* KVM_NMIs not yet injected: 0, 1 or 2 (events.c). */
+	unsigned int nmi_pending;
 
 	u64 tsc_offset;			/* guest TSC = host TSC + offset */
 	u64 apic_base;
@@ -192,6 +195,7 @@ int hvx_check_extension(struct hvx_vm *vm, long ext);
 int hvx_vcpu_interrupt(struct hvx_vcpu *vcpu, const struct kvm_interrupt *irq);
 void hvx_get_interrupt_bitmap(struct hvx_vcpu *vcpu, __u64 *bitmap);
 void hvx_set_interrupt_bitmap(struct hvx_vcpu *vcpu, const __u64 *bitmap);
+int hvx_vcpu_nmi(struct hvx_vcpu *vcpu);
 void hvx_inject_events(struct hvx_vcpu *vcpu);
 int hvx_check_irq_window(struct hvx_vcpu *vcpu);
 void hvx_sync_run_state(struct hvx_vcpu *vcpu);

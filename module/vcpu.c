@@ -92,6 +92,7 @@ void hvx_vcpu_reset(struct hvx_vcpu *vcpu)
 			    MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL;
 	memset(&vcpu->pending, 0, sizeof(vcpu->pending));
 	vcpu->irq_queued = false;
+	vcpu->nmi_pending = 0;
 	hvx_fpu_reset(vcpu);
 	hvx_ops->vcpu_reset(vcpu);
 }
@@ -303,6 +304,8 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 		return hvx_vcpu_set_cpuid2(vcpu, argp);
 	case KVM_GET_CPUID2:
 		return hvx_vcpu_get_cpuid2(vcpu, argp);
+	case KVM_NMI:
+		return hvx_vcpu_nmi(vcpu);
 	case KVM_INTERRUPT: {
 		struct kvm_interrupt irq;
 

@@ -198,8 +198,13 @@ static void svm_vcpu_free(struct hvx_vcpu *vcpu)
 
 static void svm_vcpu_reset(struct hvx_vcpu *vcpu)
 {
+	struct hvx_svm_vcpu *svm = to_svm(vcpu);
+
 	svm_vmcb_reset(vcpu);
-	to_svm(vcpu)->asid_generation = 0;
+	svm->asid_generation = 0;
+	svm->nmi_masked = false;
+	svm->awaiting_iret = false;
+	svm->nmi_singlestep = false;
 }
 
 static void svm_vcpu_load(struct hvx_vcpu *vcpu, int cpu)
@@ -267,6 +272,7 @@ static void svm_run(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	vmcb->save.rsp = vcpu->regs[HVX_RSP];
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
+	svm_nmi_before_entry(vcpu);
 	vmcb->control.tsc_offset = vcpu->tsc_offset;
 
 	svm_clgi();
@@ -288,6 +294,7 @@ static void svm_run(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	vcpu->regs[HVX_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
+	svm_nmi_after_exit(vcpu);
 	svm_decode_exit(vcpu, exit);
 }
 
@@ -321,5 +328,8 @@ const struct hvx_backend_ops hvx_svm_ops = {
 	.enable_irq_window	= svm_enable_irq_window,
 	.interrupt_shadow	= svm_interrupt_shadow,
 	.clear_interrupt_shadow	= svm_clear_interrupt_shadow,
+	.nmi_blocked		= svm_nmi_blocked,
+	.inject_nmi		= svm_inject_nmi,
+	.enable_nmi_window	= svm_enable_nmi_window,
 	.pte_fmt		= &svm_npt_fmt,
 };

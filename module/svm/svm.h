@@ -24,6 +24,16 @@ struct hvx_svm_vcpu {
 	u64 vmcb_pa;
 	u32 asid_generation;	/* 0: needs a fresh ASID before entry */
 	int asid_cpu;		/* the CPU the ASID belongs to */
+	/*
+	 * NMI blocking, which SVM does not track for us: set when hvx
+	 * injects an NMI, cleared once the guest's IRET has completed
+	 * (svm_events.c).
+	 */
+	bool nmi_masked;
+	bool awaiting_iret;	/* the IRET intercept fired at iret_rip */
+	u64 iret_rip;
+	bool nmi_singlestep;	/* TF set by hvx to exit after one instruction */
+	u64 singlestep_guest_bits;	/* the guest's own TF and RF then */
 };
 
 static inline struct hvx_svm_vcpu *to_svm(struct hvx_vcpu *vcpu)
@@ -61,6 +71,13 @@ void svm_enable_irq_window(struct hvx_vcpu *vcpu);
 void svm_disable_irq_window(struct hvx_vcpu *vcpu);
 bool svm_interrupt_shadow(struct hvx_vcpu *vcpu);
 void svm_clear_interrupt_shadow(struct hvx_vcpu *vcpu);
+bool svm_nmi_blocked(struct hvx_vcpu *vcpu);
+void svm_inject_nmi(struct hvx_vcpu *vcpu);
+void svm_enable_nmi_window(struct hvx_vcpu *vcpu);
+void svm_nmi_before_entry(struct hvx_vcpu *vcpu);
+void svm_nmi_after_exit(struct hvx_vcpu *vcpu);
+void svm_iret_exit(struct hvx_vcpu *vcpu);
+bool svm_singlestep_exit(struct hvx_vcpu *vcpu);
 
 /* svm_exit.c */
 void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);

@@ -90,6 +90,16 @@ void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		svm_disable_irq_window(vcpu);
 		exit->reason = HVX_EXIT_IRQ_WINDOW;
 		break;
+	case SVM_EXIT_IRET:
+		svm_iret_exit(vcpu);
+		exit->reason = HVX_EXIT_NONE;
+		break;
+	case SVM_EXIT_EXCP_BASE + X86_TRAP_DB:
+		/* Only intercepted for an NMI window (svm_events.c). */
+		if (svm_singlestep_exit(vcpu))
+			svm_inject_exception(vcpu, X86_TRAP_DB, false, 0);
+		exit->reason = HVX_EXIT_NMI_WINDOW;
+		break;
 	case SVM_EXIT_CPUID:
 		exit->reason = HVX_EXIT_CPUID;
 		exit->insn_len = LEN_CPUID;

@@ -106,8 +106,12 @@ static int vmx_setup_controls(bool true_ctls)
 {
 	u64 cap;
 
-	if (vmx_adjust(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
-		       PIN_BASED_VIRTUAL_NMIS |
+	/*
+	 * Virtual NMIs: the CPU tracks the guest's NMI blocking (until its
+	 * IRET) and offers NMI-window exiting (SDM Vol 3 25.3).
+	 */
+	if (vmx_adjust(PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING |
+		       PIN_BASED_VIRTUAL_NMIS,
 		       (backstop_us ? PIN_BASED_VMX_PREEMPTION_TIMER : 0),
 		       true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 				   MSR_IA32_VMX_PINBASED_CTLS, &vmx_cfg.pin))
@@ -122,12 +126,12 @@ static int vmx_setup_controls(bool true_ctls)
 		       CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING |
 		       CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_USE_TSC_OFFSETTING |
 		       CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
-		       CPU_BASED_INTR_WINDOW_EXITING, 0,
+		       CPU_BASED_INTR_WINDOW_EXITING | CPU_BASED_NMI_WINDOW_EXITING, 0,
 		       true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 				   MSR_IA32_VMX_PROCBASED_CTLS, &vmx_cfg.exec))
 		return -EIO;
-	/* Only checked for: turned on per vCPU while an interrupt waits. */
-	vmx_cfg.exec &= ~CPU_BASED_INTR_WINDOW_EXITING;
+	/* Only checked for: turned on per vCPU while an event waits. */
+	vmx_cfg.exec &= ~(CPU_BASED_INTR_WINDOW_EXITING | CPU_BASED_NMI_WINDOW_EXITING);
 	/*
 	 * PAUSE-loop exiting, when offered: a guest spinning on PAUSE gives
 	 * the CPU back (to signals, to the scheduler) instead of holding it.
@@ -650,5 +654,8 @@ const struct hvx_backend_ops hvx_vmx_ops = {
 	.enable_irq_window	= vmx_enable_irq_window,
 	.interrupt_shadow	= vmx_interrupt_shadow,
 	.clear_interrupt_shadow	= vmx_clear_interrupt_shadow,
+	.nmi_blocked		= vmx_nmi_blocked,
+	.inject_nmi		= vmx_inject_nmi,
+	.enable_nmi_window	= vmx_enable_nmi_window,
 	.pte_fmt		= &vmx_ept_fmt,
 };

@@ -94,6 +94,10 @@ void vmx_enable_irq_window(struct hvx_vcpu *vcpu);
 void vmx_disable_irq_window(struct hvx_vcpu *vcpu);
 bool vmx_interrupt_shadow(struct hvx_vcpu *vcpu);
 void vmx_clear_interrupt_shadow(struct hvx_vcpu *vcpu);
+bool vmx_nmi_blocked(struct hvx_vcpu *vcpu);
+void vmx_inject_nmi(struct hvx_vcpu *vcpu);
+void vmx_enable_nmi_window(struct hvx_vcpu *vcpu);
+void vmx_disable_nmi_window(struct hvx_vcpu *vcpu);
 bool vmx_entry_refused(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
 
 /* vmx_exit.c */

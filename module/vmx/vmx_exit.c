@@ -20,7 +20,7 @@ static const u8 vmx_exit_table[] = {
 	[EXIT_REASON_INIT_SIGNAL]		= HVX_EXIT_NONE,
 	[EXIT_REASON_SIPI_SIGNAL]		= HVX_EXIT_NONE,
 	[EXIT_REASON_INTERRUPT_WINDOW]		= HVX_EXIT_IRQ_WINDOW,
-	[EXIT_REASON_NMI_WINDOW]		= HVX_EXIT_NONE,
+	[EXIT_REASON_NMI_WINDOW]		= HVX_EXIT_NMI_WINDOW,
 	[EXIT_REASON_PREEMPTION_TIMER]		= HVX_EXIT_NONE,
 	[EXIT_REASON_CPUID]			= HVX_EXIT_CPUID,
 	[EXIT_REASON_HLT]			= HVX_EXIT_HLT,
@@ -91,6 +91,14 @@ static void decode_cr(struct hvx_exit *exit, u64 qual)
 /* EPT-violation qualification (SDM Vol 3 Table 27-7). */
 static void decode_ept_violation(struct hvx_exit *exit, u64 qual)
 {
+	/*
+	 * Bit 12: the guest's IRET from an NMI handler faulted here after
+	 * unblocking NMIs; it runs again, so the blocking must come back
+	 * (SDM Vol 3 28.2.3, "Information About NMI Unblocking Due to IRET").
+	 */
+	if ((qual & INTR_INFO_UNBLOCK_NMI) && !exit->vectoring)
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+			   vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) | GUEST_INTR_STATE_NMI);
 	exit->npf.gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
 	exit->npf.write = qual & BIT(1);
 	exit->npf.fetch = qual & BIT(2);
@@ -110,6 +118,13 @@ static bool requeue_event(u32 insn_len)
 
 	if (!(info & VECTORING_INFO_VALID_MASK))
 		return false;
+	/*
+	 * An NMI cut short left blocking by NMI set, and an NMI cannot be
+	 * injected with it set (SDM Vol 3 27.3.1.5): delivery sets it again.
+	 */
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+			   vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & ~GUEST_INTR_STATE_NMI);
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info & ~INTR_INFO_UNBLOCK_NMI);
 	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE,
@@ -141,6 +156,8 @@ void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		       vmx_exit_table[basic] : HVX_EXIT_UNKNOWN;
 	if (basic == EXIT_REASON_INTERRUPT_WINDOW)
 		vmx_disable_irq_window(vcpu);
+	else if (basic == EXIT_REASON_NMI_WINDOW)
+		vmx_disable_nmi_window(vcpu);
 	if (basic == EXIT_REASON_EXCEPTION_NMI) {
 		intr = vmcs_read32(VM_EXIT_INTR_INFO);
 		if ((intr & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR) {

@@ -518,6 +518,15 @@ void vmx_inject_irq(struct hvx_vcpu *vcpu, u8 vector)
 		   vector | INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK);
 }
 
+static void vmx_exec_set(u32 bits, bool on)
+{
+	u32 exec = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
+	u32 want = on ? exec | bits : exec & ~bits;
+
+	if (want != exec)
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, want);
+}
+
 /*
  * Interrupt-window exiting: a VM exit before the first instruction at
  * which RFLAGS.IF is 1 and there is no blocking by STI or MOV SS (SDM Vol
@@ -525,18 +534,40 @@ void vmx_inject_irq(struct hvx_vcpu *vcpu, u8 vector)
  */
 void vmx_enable_irq_window(struct hvx_vcpu *vcpu)
 {
-	u32 exec = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
-
-	if (!(exec & CPU_BASED_INTR_WINDOW_EXITING))
-		vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
-			   exec | CPU_BASED_INTR_WINDOW_EXITING);
+	vmx_exec_set(CPU_BASED_INTR_WINDOW_EXITING, true);
 }
 
 void vmx_disable_irq_window(struct hvx_vcpu *vcpu)
 {
-	vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
-		   vmcs_read32(CPU_BASED_VM_EXEC_CONTROL) &
-		   ~CPU_BASED_INTR_WINDOW_EXITING);
+	vmx_exec_set(CPU_BASED_INTR_WINDOW_EXITING, false);
+}
+
+/* NMI-window exiting: the same, once there is no virtual-NMI blocking. */
+void vmx_enable_nmi_window(struct hvx_vcpu *vcpu)
+{
+	vmx_exec_set(CPU_BASED_NMI_WINDOW_EXITING, true);
+}
+
+void vmx_disable_nmi_window(struct hvx_vcpu *vcpu)
+{
+	vmx_exec_set(CPU_BASED_NMI_WINDOW_EXITING, false);
+}
+
+/*
+ * With virtual NMIs, delivering one sets blocking by NMI in the guest's
+ * interruptibility state and the guest's IRET clears it (SDM Vol 3 26.6.1,
+ * 27.3.1.5 forbids injecting an NMI while it is set, or behind MOV SS;
+ * some CPUs also behind STI, which the core's shadow check covers).
+ */
+bool vmx_nmi_blocked(struct hvx_vcpu *vcpu)
+{
+	return vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & GUEST_INTR_STATE_NMI;
+}
+
+void vmx_inject_nmi(struct hvx_vcpu *vcpu)
+{
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD,
+		   NMI_VECTOR | INTR_TYPE_NMI_INTR | INTR_INFO_VALID_MASK);
 }
 
 #define VMX_INTR_SHADOW	(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)
