@@ -76,12 +76,19 @@ struct hvx_backend_ops {
 	 * external interrupt; the exit closes the window again.
 	 */
 	void (*enable_irq_window)(struct hvx_vcpu *vcpu);
-	/* STI or MOV SS blocking: interrupts wait one more instruction. */
-	bool (*interrupt_shadow)(struct hvx_vcpu *vcpu);
-	/* The instruction that set it was emulated past: the shadow ends. */
-	void (*clear_interrupt_shadow)(struct hvx_vcpu *vcpu);
+	/*
+	 * STI or MOV SS blocking, as KVM_X86_SHADOW_INT_* bits: interrupts
+	 * wait one more instruction. Set to 0 when hvx emulated past the
+	 * instruction that began it.
+	 */
+	u8 (*interrupt_shadow)(struct hvx_vcpu *vcpu);
+	void (*set_interrupt_shadow)(struct hvx_vcpu *vcpu, u8 shadow);
+	/* The event the next entry delivers (HVX_EVENT_NONE: none). */
+	void (*get_event)(struct hvx_vcpu *vcpu, struct hvx_event *ev);
+	void (*set_event)(struct hvx_vcpu *vcpu, const struct hvx_event *ev);
 	/* An NMI is being handled (delivered, its IRET not yet executed). */
 	bool (*nmi_blocked)(struct hvx_vcpu *vcpu);
+	void (*set_nmi_blocked)(struct hvx_vcpu *vcpu, bool blocked);
 	/* NMI at the next entry; the core checked blocking and shadow. */
 	void (*inject_nmi)(struct hvx_vcpu *vcpu);
 	/* Exit with HVX_EXIT_NMI_WINDOW once an NMI could be injected. */

@@ -42,8 +42,12 @@ int hvx_check_extension(struct hvx_vm *vm, long ext)
 	case KVM_CAP_READONLY_MEM:
 	/* kvm_run->immediate_exit is honoured by KVM_RUN. */
 	case KVM_CAP_IMMEDIATE_EXIT:
-	/* KVM_NMI (events.c). */
+	/*
+	 * KVM_NMI, KVM_GET/SET_VCPU_EVENTS (events.c); the interrupt shadow
+	 * travels in the events, and KVM_CAP_INTR_SHADOW stays 0 as on KVM.
+	 */
 	case KVM_CAP_USER_NMI:
+	case KVM_CAP_VCPU_EVENTS:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return HVX_USER_MEM_SLOTS;

@@ -30,6 +30,9 @@
  */
 #include <linux/bitops.h>
 #include <linux/kvm.h>
+#include <linux/minmax.h>
+#include <linux/string.h>
+#include <asm/irq_vectors.h>
 
 #include "hvx.h"
 #include "backend.h"
@@ -139,4 +142,102 @@ void hvx_sync_run_state(struct hvx_vcpu *vcpu)
 	run->ready_for_interrupt_injection = hvx_ready_for_interrupt(vcpu);
 	run->cr8 = hvx_ops->get_cr(vcpu, 8);
 	run->apic_base = vcpu->apic_base;
+}
+
+/*
+ * KVM_GET_VCPU_EVENTS: the event in the entry slot (an exception, an
+ * interrupt or NMI being re-delivered), the KVM_INTERRUPT vector not yet
+ * injected, NMI state and the interrupt shadow. hvx has no SMM and no
+ * in-kernel APIC, so smi and sipi_vector read as zero.
+ */
+void hvx_get_vcpu_events(struct hvx_vcpu *vcpu, struct kvm_vcpu_events *ev)
+{
+	struct hvx_event slot;
+
+	memset(ev, 0, sizeof(*ev));
+	hvx_ops->get_event(vcpu, &slot);
+	switch (slot.type) {
+	case HVX_EVENT_EXCEPTION:
+	case HVX_EVENT_SOFT_EXCEPTION:
+		ev->exception.injected = 1;
+		ev->exception.nr = slot.vector;
+		ev->exception.has_error_code = slot.has_error;
+		ev->exception.error_code = slot.error_code;
+		break;
+	case HVX_EVENT_INTR:
+	case HVX_EVENT_SOFT_INTR:
+		ev->interrupt.injected = 1;
+		ev->interrupt.nr = slot.vector;
+		ev->interrupt.soft = slot.type == HVX_EVENT_SOFT_INTR;
+		break;
+	case HVX_EVENT_NMI:
+		ev->nmi.injected = 1;
+		break;
+	case HVX_EVENT_NONE:
+		break;
+	}
+	if (!ev->interrupt.injected && vcpu->irq_queued) {
+		ev->interrupt.injected = 1;
+		ev->interrupt.nr = vcpu->irq_vector;
+	}
+	ev->interrupt.shadow = hvx_ops->interrupt_shadow(vcpu);
+	ev->nmi.pending = vcpu->nmi_pending;
+	ev->nmi.masked = hvx_ops->nmi_blocked(vcpu);
+	ev->flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
+		    KVM_VCPUEVENT_VALID_SMM;
+}
+
+#define HVX_VCPUEVENT_FLAGS (KVM_VCPUEVENT_VALID_NMI_PENDING |		\
+			     KVM_VCPUEVENT_VALID_SIPI_VECTOR |		\
+			     KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM)
+
+/*
+ * KVM_SET_VCPU_EVENTS, all checks before any change. As KVM without
+ * KVM_CAP_EXCEPTION_PAYLOAD or KVM_CAP_X86_TRIPLE_FAULT_EVENT enabled:
+ * those flags are EINVAL and exception.pending is ignored. hvx differs in
+ * three refusals (EINVAL), all of state it cannot hold: SMM (smi.smm or
+ * smi.pending), an injected exception together with an injected NMI (one
+ * entry delivers one event), and a soft (INT n) interrupt, which only a
+ * KVM exit in the middle of its delivery produces.
+ */
+int hvx_set_vcpu_events(struct hvx_vcpu *vcpu, const struct kvm_vcpu_events *ev)
+{
+	struct hvx_event slot = { .type = HVX_EVENT_NONE };
+
+	if (ev->flags & ~HVX_VCPUEVENT_FLAGS)
+		return -EINVAL;
+	if (ev->exception.injected &&
+	    (ev->exception.nr > 31 || ev->exception.nr == NMI_VECTOR))
+		return -EINVAL;
+	if ((ev->flags & KVM_VCPUEVENT_VALID_SMM) &&
+	    (ev->smi.smm || ev->smi.pending))
+		return -EINVAL;
+	if (ev->exception.injected && ev->nmi.injected)
+		return -EINVAL;
+	if (ev->interrupt.injected && ev->interrupt.soft)
+		return -EINVAL;
+	if ((ev->flags & KVM_VCPUEVENT_VALID_SHADOW) &&
+	    (ev->interrupt.shadow & ~(KVM_X86_SHADOW_INT_MOV_SS | KVM_X86_SHADOW_INT_STI)))
+		return -EINVAL;
+
+	if (ev->exception.injected) {
+		slot.type = HVX_EVENT_EXCEPTION;
+		slot.vector = ev->exception.nr;
+		slot.has_error = ev->exception.has_error_code;
+		slot.error_code = ev->exception.error_code;
+	} else if (ev->nmi.injected) {
+		slot.type = HVX_EVENT_NMI;
+		slot.vector = NMI_VECTOR;
+	}
+	hvx_ops->set_event(vcpu, &slot);
+	/* As on KVM, an injected interrupt is the queued one. */
+	vcpu->irq_queued = ev->interrupt.injected;
+	vcpu->irq_vector = ev->interrupt.nr;
+	if (ev->flags & KVM_VCPUEVENT_VALID_SHADOW)
+		hvx_ops->set_interrupt_shadow(vcpu, ev->interrupt.shadow);
+	if (ev->flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
+		vcpu->nmi_pending = min_t(unsigned int, ev->nmi.pending, 2);
+	/* Delivering an injected NMI sets the blocking itself. */
+	hvx_ops->set_nmi_blocked(vcpu, ev->nmi.masked && !ev->nmi.injected);
+	return 0;
 }

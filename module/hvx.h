@@ -88,6 +88,23 @@ struct hvx_exit {
 
 enum { HVX_CR_MOV_TO, HVX_CR_MOV_FROM, HVX_CR_CLTS, HVX_CR_LMSW };
 
+/* The one event a VM entry delivers (VMX entry field, SVM EVENTINJ). */
+enum hvx_event_type {
+	HVX_EVENT_NONE,
+	HVX_EVENT_EXCEPTION,	/* hardware exception */
+	HVX_EVENT_SOFT_EXCEPTION,	/* INT3, INTO: re-delivered after an exit */
+	HVX_EVENT_INTR,		/* external interrupt */
+	HVX_EVENT_SOFT_INTR,	/* INT n: re-delivered after an exit */
+	HVX_EVENT_NMI,
+};
+
+struct hvx_event {
+	enum hvx_event_type type;
+	u8 vector;
+	bool has_error;
+	u32 error_code;
+};
+
 /* Requests a vCPU handles before its next entry (bit numbers). */
 enum {
 	HVX_REQ_TLB_FLUSH,
@@ -194,6 +211,8 @@ int hvx_check_extension(struct hvx_vm *vm, long ext);
 /* events.c */
 int hvx_vcpu_interrupt(struct hvx_vcpu *vcpu, const struct kvm_interrupt *irq);
 void hvx_get_interrupt_bitmap(struct hvx_vcpu *vcpu, __u64 *bitmap);
+void hvx_get_vcpu_events(struct hvx_vcpu *vcpu, struct kvm_vcpu_events *ev);
+int hvx_set_vcpu_events(struct hvx_vcpu *vcpu, const struct kvm_vcpu_events *ev);
 void hvx_set_interrupt_bitmap(struct hvx_vcpu *vcpu, const __u64 *bitmap);
 int hvx_vcpu_nmi(struct hvx_vcpu *vcpu);
 void hvx_inject_events(struct hvx_vcpu *vcpu);

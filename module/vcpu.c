@@ -108,7 +108,7 @@ void hvx_skip_insn(struct hvx_vcpu *vcpu, unsigned int len)
 		rip = (u32)rip;
 	vcpu->rip = rip;
 	/* The STI or MOV SS shadow covers only the instruction after it. */
-	hvx_ops->clear_interrupt_shadow(vcpu);
+	hvx_ops->set_interrupt_shadow(vcpu, 0);
 }
 
 /* ---- KVM_RUN ---------------------------------------------------------- */
@@ -306,6 +306,19 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 		return hvx_vcpu_get_cpuid2(vcpu, argp);
 	case KVM_NMI:
 		return hvx_vcpu_nmi(vcpu);
+	case KVM_GET_VCPU_EVENTS: {
+		struct kvm_vcpu_events ev;
+
+		hvx_get_vcpu_events(vcpu, &ev);
+		return copy_to_user(argp, &ev, sizeof(ev)) ? -EFAULT : 0;
+	}
+	case KVM_SET_VCPU_EVENTS: {
+		struct kvm_vcpu_events ev;
+
+		if (copy_from_user(&ev, argp, sizeof(ev)))
+			return -EFAULT;
+		return hvx_set_vcpu_events(vcpu, &ev);
+	}
 	case KVM_INTERRUPT: {
 		struct kvm_interrupt irq;
 

@@ -479,9 +479,10 @@ static void complete_pending_exit(struct vcpu *vcpu)
 }
 
 /*
- * KVM keeps events across KVM_SET_REGS/SREGS: an exception whose
- * delivery an exit interrupted, a KVM_NMI or KVM_SMI that a random ioctl
- * number happened to be. A VMM resets them with KVM_SET_VCPU_EVENTS, which hvx lacks.
+ * KVM and hvx keep events across KVM_SET_REGS/SREGS: an exception whose
+ * delivery an exit interrupted, a KVM_NMI (or, on KVM, a KVM_SMI) that a
+ * random ioctl number happened to be. A VMM resets them with
+ * KVM_SET_VCPU_EVENTS.
  */
 static void clear_pending_events(struct vcpu *vcpu)
 {
@@ -490,8 +491,7 @@ static void clear_pending_events(struct vcpu *vcpu)
 			 KVM_VCPUEVENT_VALID_SMM,
 	};
 
-	if (dev_is_kvm())
-		TEST_ASSERT_OK(ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev));
+	TEST_ASSERT_OK(ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev));
 }
 
 static void guest_done(void)
@@ -1328,8 +1328,8 @@ static const unsigned long known_vcpu_ioctls[] = {
  * next entry injects whatever RFLAGS.IF and the interruptibility state say
  * (checking ready_for_interrupt_injection is the VMM's job). On VMX such
  * an entry fails, and KVM leaves the event in the VMCS, so the vCPU can
- * never enter again: the reset below could not bring it back. hvx has
- * neither ioctl yet; event injection gets a fuzzer of its own with them.
+ * never enter again: the reset below could not bring it back. (hvx waits
+ * for the window instead, but the two devices must run the same cases.)
  */
 static const unsigned long event_vcpu_ioctls[] = {
 	KVM_INTERRUPT, KVM_SET_VCPU_EVENTS,

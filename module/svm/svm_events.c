@@ -32,6 +32,16 @@ bool svm_nmi_blocked(struct hvx_vcpu *vcpu)
 	return to_svm(vcpu)->nmi_masked;
 }
 
+/* KVM_SET_VCPU_EVENTS: a masked NMI waits for the IRET it implies. */
+void svm_set_nmi_blocked(struct hvx_vcpu *vcpu, bool blocked)
+{
+	struct hvx_svm_vcpu *svm = to_svm(vcpu);
+
+	svm->nmi_masked = blocked;
+	svm->awaiting_iret = false;
+	svm_intercept(svm->vmcb, INTERCEPT_IRET, blocked);
+}
+
 void svm_inject_nmi(struct hvx_vcpu *vcpu)
 {
 	struct hvx_svm_vcpu *svm = to_svm(vcpu);

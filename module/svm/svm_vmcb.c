@@ -319,13 +319,69 @@ void svm_disable_irq_window(struct hvx_vcpu *vcpu)
 	clear_intercept(vmcb, INTERCEPT_VINTR);
 }
 
-/* SVM does not say whether STI or MOV SS set the shadow (15.21.5). */
-bool svm_interrupt_shadow(struct hvx_vcpu *vcpu)
+/* SVM does not say whether STI or MOV SS set the shadow: report both, as KVM. */
+u8 svm_interrupt_shadow(struct hvx_vcpu *vcpu)
 {
-	return to_vmcb(vcpu)->control.int_state & SVM_INTERRUPT_SHADOW_MASK;
+	return to_vmcb(vcpu)->control.int_state & SVM_INTERRUPT_SHADOW_MASK ?
+	       KVM_X86_SHADOW_INT_STI | KVM_X86_SHADOW_INT_MOV_SS : 0;
 }
 
-void svm_clear_interrupt_shadow(struct hvx_vcpu *vcpu)
+void svm_set_interrupt_shadow(struct hvx_vcpu *vcpu, u8 shadow)
 {
-	to_vmcb(vcpu)->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	struct vmcb_control_area *c = &to_vmcb(vcpu)->control;
+
+	if (shadow)
+		c->int_state |= SVM_INTERRUPT_SHADOW_MASK;
+	else
+		c->int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+/* EVENTINJ (APM Vol 2 15.20). */
+void svm_get_event(struct hvx_vcpu *vcpu, struct hvx_event *ev)
+{
+	struct vmcb_control_area *c = &to_vmcb(vcpu)->control;
+	u32 inj = c->event_inj;
+
+	memset(ev, 0, sizeof(*ev));
+	if (!(inj & SVM_EVTINJ_VALID))
+		return;
+	ev->vector = inj & SVM_EVTINJ_VEC_MASK;
+	switch (inj & SVM_EVTINJ_TYPE_MASK) {
+	case SVM_EVTINJ_TYPE_INTR:
+		ev->type = HVX_EVENT_INTR;
+		break;
+	case SVM_EVTINJ_TYPE_NMI:
+		ev->type = HVX_EVENT_NMI;
+		break;
+	case SVM_EVTINJ_TYPE_SOFT:
+		ev->type = HVX_EVENT_SOFT_INTR;
+		break;
+	default:
+		ev->type = HVX_EVENT_EXCEPTION;
+		break;
+	}
+	if (inj & SVM_EVTINJ_VALID_ERR) {
+		ev->has_error = true;
+		ev->error_code = c->event_inj_err;
+	}
+}
+
+void svm_set_event(struct hvx_vcpu *vcpu, const struct hvx_event *ev)
+{
+	switch (ev->type) {
+	case HVX_EVENT_EXCEPTION:
+	case HVX_EVENT_SOFT_EXCEPTION:
+		svm_inject_exception(vcpu, ev->vector, ev->has_error, ev->error_code);
+		break;
+	case HVX_EVENT_INTR:
+	case HVX_EVENT_SOFT_INTR:
+		svm_inject_irq(vcpu, ev->vector);
+		break;
+	case HVX_EVENT_NMI:
+		svm_inject_nmi(vcpu);
+		break;
+	case HVX_EVENT_NONE:
+		svm_cancel_event(vcpu);
+		break;
+	}
 }

@@ -570,19 +570,95 @@ void vmx_inject_nmi(struct hvx_vcpu *vcpu)
 		   NMI_VECTOR | INTR_TYPE_NMI_INTR | INTR_INFO_VALID_MASK);
 }
 
-#define VMX_INTR_SHADOW	(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)
-
-bool vmx_interrupt_shadow(struct hvx_vcpu *vcpu)
-{
-	return vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & VMX_INTR_SHADOW;
-}
-
-void vmx_clear_interrupt_shadow(struct hvx_vcpu *vcpu)
+/* KVM_X86_SHADOW_INT_MOV_SS is 1 and _STI 2; VMX has them the other way. */
+u8 vmx_interrupt_shadow(struct hvx_vcpu *vcpu)
 {
 	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 
-	if (intr & VMX_INTR_SHADOW)
-		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr & ~VMX_INTR_SHADOW);
+	return (intr & GUEST_INTR_STATE_STI ? KVM_X86_SHADOW_INT_STI : 0) |
+	       (intr & GUEST_INTR_STATE_MOV_SS ? KVM_X86_SHADOW_INT_MOV_SS : 0);
+}
+
+void vmx_set_interrupt_shadow(struct hvx_vcpu *vcpu, u8 shadow)
+{
+	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	u32 want = intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+
+	if (shadow & KVM_X86_SHADOW_INT_STI)
+		want |= GUEST_INTR_STATE_STI;
+	if (shadow & KVM_X86_SHADOW_INT_MOV_SS)
+		want |= GUEST_INTR_STATE_MOV_SS;
+	if (want == intr)
+		return;
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, want);
+	/* A shadow from userspace must agree with RFLAGS.IF (27.3.1.5). */
+	if (shadow)
+		to_vmx(vcpu)->state_dirty = true;
+}
+
+void vmx_set_nmi_blocked(struct hvx_vcpu *vcpu, bool blocked)
+{
+	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+	u32 want = blocked ? intr | GUEST_INTR_STATE_NMI : intr & ~GUEST_INTR_STATE_NMI;
+
+	if (want != intr) {
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, want);
+		to_vmx(vcpu)->state_dirty = true;
+	}
+}
+
+/* The VM-entry interruption-information field (SDM Vol 3 24.8.3). */
+void vmx_get_event(struct hvx_vcpu *vcpu, struct hvx_event *ev)
+{
+	u32 info = vmcs_read32(VM_ENTRY_INTR_INFO_FIELD);
+
+	memset(ev, 0, sizeof(*ev));
+	if (!(info & INTR_INFO_VALID_MASK))
+		return;
+	ev->vector = info & INTR_INFO_VECTOR_MASK;
+	switch (info & INTR_INFO_INTR_TYPE_MASK) {
+	case INTR_TYPE_EXT_INTR:
+		ev->type = HVX_EVENT_INTR;
+		break;
+	case INTR_TYPE_NMI_INTR:
+		ev->type = HVX_EVENT_NMI;
+		break;
+	case INTR_TYPE_HARD_EXCEPTION:
+		ev->type = HVX_EVENT_EXCEPTION;
+		break;
+	case INTR_TYPE_SOFT_INTR:
+		ev->type = HVX_EVENT_SOFT_INTR;
+		break;
+	default:	/* software and privileged software exceptions */
+		ev->type = HVX_EVENT_SOFT_EXCEPTION;
+		break;
+	}
+	if (info & INTR_INFO_DELIVER_CODE_MASK) {
+		ev->has_error = true;
+		ev->error_code = vmcs_read32(VM_ENTRY_EXCEPTION_ERROR_CODE);
+	}
+}
+
+/* Userspace's event (KVM_SET_VCPU_EVENTS): checked like any new state. */
+void vmx_set_event(struct hvx_vcpu *vcpu, const struct hvx_event *ev)
+{
+	to_vmx(vcpu)->state_dirty = true;
+	switch (ev->type) {
+	case HVX_EVENT_EXCEPTION:
+	case HVX_EVENT_SOFT_EXCEPTION:
+		vmx_inject_exception(vcpu, ev->vector, ev->has_error, ev->error_code);
+		break;
+	case HVX_EVENT_INTR:
+	case HVX_EVENT_SOFT_INTR:
+		vmx_inject_irq(vcpu, ev->vector);
+		break;
+	case HVX_EVENT_NMI:
+		vmx_inject_nmi(vcpu);
+		break;
+	case HVX_EVENT_NONE:
+		vmx_cancel_event(vcpu);
+		break;
+	}
 }
 
 /* What VM entry's guest-state checks read, from the current VMCS. */
