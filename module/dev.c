@@ -48,6 +48,9 @@ int hvx_check_extension(struct hvx_vm *vm, long ext)
 	 */
 	case KVM_CAP_USER_NMI:
 	case KVM_CAP_VCPU_EVENTS:
+	/* KVM_IOEVENTFD, also with length 0 (ioeventfd.c). */
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return HVX_USER_MEM_SLOTS;

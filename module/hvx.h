@@ -195,6 +195,8 @@ struct hvx_vm {
 	struct hvx_mmu mmu;
 	atomic_long_t pages;		/* pages this VM owns, for leak checks */
 	struct dentry *debugfs;		/* its statistics directory, if any */
+	struct list_head ioeventfds;	/* ioeventfd.c; vm->lock, vm->srcu */
+	unsigned int nr_ioeventfds;
 	void *arch;			/* backend private */
 };
 
@@ -218,6 +220,12 @@ int hvx_vcpu_nmi(struct hvx_vcpu *vcpu);
 void hvx_inject_events(struct hvx_vcpu *vcpu);
 int hvx_check_irq_window(struct hvx_vcpu *vcpu);
 void hvx_sync_run_state(struct hvx_vcpu *vcpu);
+
+/* ioeventfd.c */
+void hvx_ioeventfd_init(struct hvx_vm *vm);
+void hvx_ioeventfd_free(struct hvx_vm *vm);
+int hvx_vm_ioeventfd(struct hvx_vm *vm, const struct kvm_ioeventfd *args);
+bool hvx_ioeventfd_write(struct hvx_vm *vm, bool pio, u64 addr, u32 len, u64 val);
 
 /* debugfs.c */
 void hvx_debugfs_init(void);

@@ -127,6 +127,13 @@ int hvx_handle_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	}
 	if (insn->write)
 		hvx_skip_insn(vcpu, insn->len);
+	/* A doorbell with an ioeventfd: signal it, no exit. */
+	if (insn->write && r == 1 && p->mmio_frag[0].len == insn->size &&
+	    hvx_ioeventfd_write(vcpu->vm, false, p->mmio_frag[0].gpa, insn->size,
+				p->mmio_data)) {
+		p->mmio_nfrags = 0;
+		return 1;
+	}
 	return mmio_exit(vcpu);
 }
 

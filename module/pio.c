@@ -120,6 +120,12 @@ int hvx_handle_io(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 			return string_fault(vcpu, linear);
 		p->linear = linear;
 	} else if (!exit->io.in) {
+		/* A doorbell with an ioeventfd: signal it, no exit. */
+		if (hvx_ioeventfd_write(vcpu->vm, true, exit->io.port, size,
+					vcpu->regs[HVX_RAX])) {
+			hvx_skip_insn(vcpu, exit->insn_len);
+			return 1;
+		}
 		memcpy(vcpu->pio_data, &vcpu->regs[HVX_RAX], size);
 	}
 

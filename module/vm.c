@@ -55,6 +55,7 @@ static void hvx_vm_free(struct kref *ref)
 	}
 	atomic_set(&vm->online_vcpus, 0);
 	hvx_ops->vm_destroy(vm);
+	hvx_ioeventfd_free(vm);
 	hvx_memslots_free(vm);
 	cleanup_srcu_struct(&vm->srcu);
 	mmdrop(vm->mm);
@@ -190,6 +191,13 @@ static long hvx_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return hvx_check_extension(vm, arg);
 	case KVM_ENABLE_CAP:
 		return hvx_vm_ioctl_enable_cap(vm, argp);
+	case KVM_IOEVENTFD: {
+		struct kvm_ioeventfd args;
+
+		if (copy_from_user(&args, argp, sizeof(args)))
+			return -EFAULT;
+		return hvx_vm_ioeventfd(vm, &args);
+	}
 	default:
 		/* kvm_arch_vm_ioctl()'s answer to an unknown VM ioctl. */
 		return -ENOTTY;
@@ -234,6 +242,7 @@ int hvx_create_vm(unsigned long type)
 	mutex_init(&vm->lock);
 	atomic_set(&vm->online_vcpus, 0);
 	atomic_long_set(&vm->pages, 0);
+	hvx_ioeventfd_init(vm);
 	/* Keep the mm_struct (not the address space) for the VM's lifetime. */
 	mmgrab(current->mm);
 	vm->mm = current->mm;
