@@ -31,5 +31,6 @@ void test_decode(void);
 void test_walk(void);
 void test_ea(void);
 void test_vmx_guest_check(void);
+void test_lapic_regs(void);
 
 #endif

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Userspace unit tests for module/emulate.c, module/walk.c and
- * module/vmx/vmx_guest_check.c.
+ * Userspace unit tests for module/emulate.c, module/walk.c,
+ * module/vmx/vmx_guest_check.c and module/lapic_regs.c.
  * Output is TAP 13; the exit status is non-zero if any test failed.
  */
 #include <stdarg.h>
@@ -88,6 +88,7 @@ int main(void)
 	test_walk();
 	test_ea();
 	test_vmx_guest_check();
+	test_lapic_regs();
 
 	printf("TAP version 13\n1..%u\n", nr_results);
 	for (i = 0; i < nr_results; i++) {
