@@ -64,4 +64,17 @@ static inline void hvx_send_self_nmi(void)
 	apic->send_IPI_self(NMI_VECTOR);
 }
 
+/*
+ * VM exit leaves DR7 at 0x400 and DR0-DR3 as the guest left them: put
+ * the host's hardware breakpoints back (cpu_dr7 and hw_breakpoint_restore()
+ * are exported to every GPL module on 6.1 and 6.12).
+ */
+#include <asm/debugreg.h>
+
+static inline void hvx_restore_host_debugregs(void)
+{
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+}
+
 #endif /* HVX_COMPAT_H */

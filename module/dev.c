@@ -48,6 +48,8 @@ int hvx_check_extension(struct hvx_vm *vm, long ext)
 	 */
 	case KVM_CAP_USER_NMI:
 	case KVM_CAP_VCPU_EVENTS:
+	/* KVM_GET/SET_DEBUGREGS (dr.c). */
+	case KVM_CAP_DEBUGREGS:
 	/* KVM_IOEVENTFD, also with length 0 (ioeventfd.c). */
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:

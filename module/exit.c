@@ -158,6 +158,8 @@ int hvx_handle_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		return handle_xsetbv(vcpu, exit);
 	case HVX_EXIT_CR:
 		return hvx_handle_cr(vcpu, exit);
+	case HVX_EXIT_DR:
+		return hvx_handle_dr(vcpu, exit);
 	case HVX_EXIT_FAIL_ENTRY:
 		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = exit->hw_reason;

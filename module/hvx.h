@@ -52,6 +52,7 @@ enum hvx_exit_reason {
 	HVX_EXIT_FAIL_ENTRY,	/* VM entry refused the guest state */
 	HVX_EXIT_IRQ_WINDOW,	/* the guest can take an interrupt now */
 	HVX_EXIT_NMI_WINDOW,	/* the guest can take an NMI now */
+	HVX_EXIT_DR,		/* MOV to or from a debug register */
 };
 
 struct hvx_exit {
@@ -78,6 +79,11 @@ struct hvx_exit {
 			bool walk;	/* while walking the guest's page tables */
 		} npf;
 		struct {
+			u8 num;		/* DR0-DR7 */
+			u8 gpr;		/* HVX_GPR_UNKNOWN: the core decodes */
+			bool write;	/* MOV to DR */
+		} dr;
+		struct {
 			u8 cr;		/* 0, 3, 4 or 8 */
 			u8 type;	/* HVX_CR_* */
 			u8 gpr;		/* MOV: the general register */
@@ -87,6 +93,9 @@ struct hvx_exit {
 };
 
 enum { HVX_CR_MOV_TO, HVX_CR_MOV_FROM, HVX_CR_CLTS, HVX_CR_LMSW };
+
+/* The backend could not tell which GPR an instruction uses. */
+#define HVX_GPR_UNKNOWN	0xff
 
 /* The one event a VM entry delivers (VMX entry field, SVM EVENTINJ). */
 enum hvx_event_type {
@@ -177,6 +186,10 @@ struct hvx_vcpu {
 	/* KVM_NMIs not yet injected: 0, 1 or 2 (events.c). */
 	unsigned int nmi_pending;
 
+	/* The guest's debug registers, emulated (dr.c). */
+	u64 db[4];
+	u64 dr6, dr7;
+
 	u64 tsc_offset;			/* guest TSC = host TSC + offset */
 	u64 apic_base;
 	u64 misc_enable;
@@ -220,6 +233,12 @@ int hvx_vcpu_nmi(struct hvx_vcpu *vcpu);
 void hvx_inject_events(struct hvx_vcpu *vcpu);
 int hvx_check_irq_window(struct hvx_vcpu *vcpu);
 void hvx_sync_run_state(struct hvx_vcpu *vcpu);
+
+/* dr.c */
+void hvx_dr_reset(struct hvx_vcpu *vcpu);
+int hvx_handle_dr(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
+void hvx_get_debugregs(struct hvx_vcpu *vcpu, struct kvm_debugregs *d);
+int hvx_set_debugregs(struct hvx_vcpu *vcpu, const struct kvm_debugregs *d);
 
 /* ioeventfd.c */
 void hvx_ioeventfd_init(struct hvx_vm *vm);

@@ -21,6 +21,7 @@
 #include <asm/cpufeature.h>
 
 #include "hvx.h"
+#include "compat.h"
 #include "backend.h"
 #include "alloc.h"
 
@@ -93,6 +94,7 @@ void hvx_vcpu_reset(struct hvx_vcpu *vcpu)
 	memset(&vcpu->pending, 0, sizeof(vcpu->pending));
 	vcpu->irq_queued = false;
 	vcpu->nmi_pending = 0;
+	hvx_dr_reset(vcpu);
 	hvx_fpu_reset(vcpu);
 	hvx_ops->vcpu_reset(vcpu);
 }
@@ -151,6 +153,8 @@ static void vcpu_enter_guest(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	hvx_inject_events(vcpu);
 
 	hvx_ops->run(vcpu, exit);
+	/* Before interrupts: a host handler may rely on its watchpoints. */
+	hvx_restore_host_debugregs();
 out:
 	WRITE_ONCE(vcpu->mode, HVX_OUTSIDE_GUEST);
 	local_irq_enable();
@@ -306,6 +310,19 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 		return hvx_vcpu_get_cpuid2(vcpu, argp);
 	case KVM_NMI:
 		return hvx_vcpu_nmi(vcpu);
+	case KVM_GET_DEBUGREGS: {
+		struct kvm_debugregs d;
+
+		hvx_get_debugregs(vcpu, &d);
+		return copy_to_user(argp, &d, sizeof(d)) ? -EFAULT : 0;
+	}
+	case KVM_SET_DEBUGREGS: {
+		struct kvm_debugregs d;
+
+		if (copy_from_user(&d, argp, sizeof(d)))
+			return -EFAULT;
+		return hvx_set_debugregs(vcpu, &d);
+	}
 	case KVM_GET_VCPU_EVENTS: {
 		struct kvm_vcpu_events ev;
 

@@ -134,7 +134,20 @@ static void mmio_len4(void)
 	close(efd);
 }
 
-/* Length 0: every write at the address signals, whatever its width. */
+static void guest_mmio_writes(volatile uint8_t *db)
+{
+	*(volatile uint32_t *)db = 0xcafe;
+	*(volatile uint64_t *)db = 7;
+	*db = 1;
+	GUEST_SYNC(0);
+}
+
+/*
+ * Length 0: every write at the address signals, whatever its width. (No
+ * read here: KVM on VMX takes such an address's EPT misconfiguration as a
+ * write whatever the access, its "fast MMIO" path, so a read would not
+ * exit there.)
+ */
 static void mmio_any_length(void)
 {
 	struct vm *vm = vm_create();
@@ -142,10 +155,9 @@ static void mmio_any_length(void)
 	int efd = new_eventfd();
 
 	TEST_ASSERT_OK(__ioeventfd(vm, DOORBELL, 0, efd, 0, 0));
-	vcpu_set_entry(vcpu, guest_mmio, DOORBELL);
-	vcpu_run_expect_mmio(vcpu, DOORBELL, 4, 0, 0x66);
+	vcpu_set_entry(vcpu, guest_mmio_writes, DOORBELL);
+	vcpu_run_expect_sync(vcpu, 0);
 	TEST_ASSERT_EQ(signals(efd), 3);
-	vcpu_run_expect_sync(vcpu, 0x66);
 	vm_free(vm);
 	close(efd);
 }

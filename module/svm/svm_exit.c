@@ -86,6 +86,14 @@ void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	case SVM_EXIT_SMI:
 		exit->reason = HVX_EXIT_INTR;
 		break;
+	case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7:
+	case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7:
+		/* The core decodes the GPR and the length (no NRIP needed). */
+		exit->reason = HVX_EXIT_DR;
+		exit->dr.num = code & 7;
+		exit->dr.write = code >= SVM_EXIT_WRITE_DR0;
+		exit->dr.gpr = HVX_GPR_UNKNOWN;
+		break;
 	case SVM_EXIT_VINTR:
 		svm_disable_irq_window(vcpu);
 		exit->reason = HVX_EXIT_IRQ_WINDOW;

@@ -54,6 +54,7 @@ static const u8 vmx_exit_table[] = {
 	[EXIT_REASON_EXCEPTION_NMI]		= HVX_EXIT_UNKNOWN,	/* unless an NMI */
 	[EXIT_REASON_IO_INSTRUCTION]		= HVX_EXIT_IO,
 	[EXIT_REASON_CR_ACCESS]			= HVX_EXIT_CR,
+	[EXIT_REASON_DR_ACCESS]			= HVX_EXIT_DR,
 	[EXIT_REASON_EPT_VIOLATION]		= HVX_EXIT_NPF,
 	[EXIT_REASON_EPT_MISCONFIG]		= HVX_EXIT_UNKNOWN,
 };
@@ -175,6 +176,12 @@ void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		break;
 	case EXIT_REASON_CR_ACCESS:
 		decode_cr(exit, qual);
+		break;
+	case EXIT_REASON_DR_ACCESS:
+		/* SDM Vol 3 Table 28-4. */
+		exit->dr.num = qual & DEBUG_REG_ACCESS_NUM;
+		exit->dr.write = !(qual & DEBUG_REG_ACCESS_TYPE);
+		exit->dr.gpr = DEBUG_REG_ACCESS_REG(qual);
 		break;
 	case EXIT_REASON_EPT_VIOLATION:
 		decode_ept_violation(exit, qual);
