@@ -77,4 +77,22 @@ static inline void hvx_restore_host_debugregs(void)
 		hw_breakpoint_restore();
 }
 
+/*
+ * A machine check that hit while a guest ran is intercepted, so that it
+ * never goes through the guest's IDT, and handed to the host's handler as
+ * if it had interrupted user mode, as KVM does. do_machine_check() is
+ * exported to GPL modules on 6.1 and 6.12.
+ */
+#include <asm/mce.h>
+#include <asm/ptrace.h>
+
+static inline void hvx_machine_check(void)
+{
+#ifdef CONFIG_X86_MCE
+	struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
+
+	do_machine_check(&regs);
+#endif
+}
+
 #endif /* HVX_COMPAT_H */

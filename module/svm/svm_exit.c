@@ -8,6 +8,7 @@
 #include <asm/trapnr.h>
 
 #include "backend.h"
+#include "compat.h"
 #include "svm.h"
 
 /* Fixed lengths of intercepted instructions that have no NRIP-save here. */
@@ -100,6 +101,11 @@ void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		break;
 	case SVM_EXIT_IRET:
 		svm_iret_exit(vcpu);
+		exit->reason = HVX_EXIT_NONE;
+		break;
+	case SVM_EXIT_EXCP_BASE + X86_TRAP_MC:
+		/* Interrupts are still off: the host handles it now. */
+		hvx_machine_check();
 		exit->reason = HVX_EXIT_NONE;
 		break;
 	case SVM_EXIT_EXCP_BASE + X86_TRAP_DB:

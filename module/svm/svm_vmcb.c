@@ -6,6 +6,7 @@
 #include <linux/string.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
+#include <asm/trapnr.h>
 
 #include "backend.h"
 #include "svm.h"
@@ -35,6 +36,8 @@ static const unsigned int svm_intercepts[] = {
 	INTERCEPT_DR0_WRITE, INTERCEPT_DR1_WRITE, INTERCEPT_DR2_WRITE,
 	INTERCEPT_DR3_WRITE, INTERCEPT_DR4_WRITE, INTERCEPT_DR5_WRITE,
 	INTERCEPT_DR6_WRITE, INTERCEPT_DR7_WRITE,
+	/* A host machine check must reach the host (svm_exit.c). */
+	INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_MC,
 };
 
 static void seg_init(struct vmcb_seg *s, u16 selector, u64 base, u16 attrib)

@@ -10,6 +10,7 @@
 #include <asm/vmx.h>
 
 #include "backend.h"
+#include "compat.h"
 #include "vmx.h"
 
 /* Exits whose whole decoding is "this reason, this instruction length". */
@@ -148,6 +149,8 @@ void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 
 	/* Bit 31: VM entry failed on guest state or MSR loading (SDM 26.8). */
 	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
+		if (basic == EXIT_REASON_MCE_DURING_VMENTRY)
+			hvx_machine_check();
 		exit->reason = HVX_EXIT_FAIL_ENTRY;
 		return;
 	}
@@ -164,6 +167,12 @@ void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		if ((intr & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR) {
 			exit->reason = HVX_EXIT_INTR;
 			exit->info[1] = 1;	/* re-raise the NMI for the host */
+			return;
+		}
+		/* The only exception intercepted (vmx_vmcs_reset()). */
+		if ((intr & INTR_INFO_VECTOR_MASK) == MC_VECTOR) {
+			hvx_machine_check();
+			exit->reason = HVX_EXIT_NONE;
 			return;
 		}
 		exit->info[1] = intr;

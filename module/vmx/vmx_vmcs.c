@@ -339,7 +339,8 @@ static void vmx_controls_reset(struct hvx_vcpu *vcpu)
 		   vmx_cfg.exec2 & ~SECONDARY_EXEC_ENABLE_VPID);
 	vmcs_write(VM_EXIT_CONTROLS, vmx_cfg.exit);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx_cfg.entry);
-	vmcs_write(EXCEPTION_BITMAP, 0);
+	/* Only #MC: a host machine check must reach the host (vmx_exit.c). */
+	vmcs_write(EXCEPTION_BITMAP, BIT(MC_VECTOR));
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
