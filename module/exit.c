@@ -151,6 +151,9 @@ int hvx_handle_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	case HVX_EXIT_UD:
 		hvx_ops->inject_exception(vcpu, X86_TRAP_UD, false, 0);
 		return 1;
+	case HVX_EXIT_GP:
+		hvx_inject_gp(vcpu);
+		return 1;
 	case HVX_EXIT_NOP:
 		hvx_skip_insn(vcpu, exit->insn_len);
 		return 1;

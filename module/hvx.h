@@ -46,6 +46,7 @@ enum hvx_exit_reason {
 	HVX_EXIT_NPF,		/* second-level (NPT/EPT) fault */
 	HVX_EXIT_SHUTDOWN,	/* triple fault */
 	HVX_EXIT_UD,		/* inject #UD (e.g. VMRUN, VMMCALL in guest) */
+	HVX_EXIT_GP,		/* inject #GP(0) (RDPMC: no virtual PMU) */
 	HVX_EXIT_NOP,		/* skip the instruction (MONITOR/MWAIT/WBINVD) */
 	HVX_EXIT_XSETBV,
 	HVX_EXIT_CR,		/* MOV to/from a CR the guest does not own */

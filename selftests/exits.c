@@ -296,6 +296,41 @@ static void invalid_state_fail_entry(void)
 	vcpu_run_expect_done(vcpu);
 }
 
+/* #GP from RDPMC: note it and step over the 2-byte instruction. */
+static void rdpmc_gp(struct ex_regs *regs)
+{
+	regs->rip += 2;
+	regs->rax = 0x6767;
+}
+
+static void guest_rdpmc(void)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdpmc" : "=a"(lo), "=d"(hi) : "c"(0), "a"(0));
+	GUEST_SYNC(lo);
+}
+
+/*
+ * RDPMC reads no host performance counter: hvx has no virtual PMU (its
+ * CPUID offers none) and answers #GP, as KVM does with enable_pmu=0. KVM
+ * with its default virtual PMU serves the read from a virtual counter.
+ */
+static void rdpmc_without_pmu(void)
+{
+	struct vm *vm;
+	struct vcpu *vcpu;
+
+	if (dev_is_kvm())
+		test_skip("KVM emulates a PMU (kvm.enable_pmu=1): RDPMC reads a virtual counter");
+	vm = vm_create();
+	vcpu = vm_vcpu_add(vm, 0);
+	vm_install_exception_handler(vm, GP_VECTOR, rdpmc_gp);
+	vcpu_set_entry(vcpu, guest_rdpmc);
+	vcpu_run_expect_sync(vcpu, 0x6767);
+	vm_free(vm);
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(hlt_exit, "HLT exits with KVM_EXIT_HLT, RIP after the HLT"),
 	TEST_CASE(triple_fault_empty_idt, "exception with an empty IDT: KVM_EXIT_SHUTDOWN"),
@@ -307,6 +342,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(signal_interrupts_run, "a signal interrupts KVM_RUN: EINTR, KVM_EXIT_INTR"),
 	TEST_CASE(immediate_exit, "immediate_exit: EINTR at once, the guest does not run"),
 	TEST_CASE(signal_outside_run, "a signal handled before KVM_RUN does not stop it"),
+	TEST_CASE(rdpmc_without_pmu, "RDPMC without a virtual PMU: #GP"),
 };
 
 int main(int argc, char **argv)

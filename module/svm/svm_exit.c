@@ -103,6 +103,10 @@ void svm_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		svm_iret_exit(vcpu);
 		exit->reason = HVX_EXIT_NONE;
 		break;
+	case SVM_EXIT_RDPMC:
+		/* No virtual PMU: #GP, as KVM with enable_pmu=0. */
+		exit->reason = HVX_EXIT_GP;
+		break;
 	case SVM_EXIT_EXCP_BASE + X86_TRAP_MC:
 		/* Interrupts are still off: the host handles it now. */
 		hvx_machine_check();

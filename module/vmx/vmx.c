@@ -120,12 +120,14 @@ static int vmx_setup_controls(bool true_ctls)
 	 * Everything that must not reach the host exits: HLT, MWAIT/MONITOR,
 	 * every port (unconditional I/O exiting), CR8 (no TPR shadow yet: the
 	 * guest must not write the host's TPR), the debug registers (DR0-DR3
-	 * are the host's, dr.c), MSRs outside the bitmap.
+	 * are the host's, dr.c), RDPMC (the host's counters), MSRs outside
+	 * the bitmap.
 	 */
 	if (vmx_adjust(CPU_BASED_HLT_EXITING | CPU_BASED_MWAIT_EXITING |
 		       CPU_BASED_MONITOR_EXITING | CPU_BASED_UNCOND_IO_EXITING |
 		       CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING |
-		       CPU_BASED_MOV_DR_EXITING | CPU_BASED_USE_MSR_BITMAPS |
+		       CPU_BASED_MOV_DR_EXITING | CPU_BASED_RDPMC_EXITING |
+		       CPU_BASED_USE_MSR_BITMAPS |
 		       CPU_BASED_USE_TSC_OFFSETTING | CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
 		       CPU_BASED_INTR_WINDOW_EXITING | CPU_BASED_NMI_WINDOW_EXITING, 0,
 		       true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
