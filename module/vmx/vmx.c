@@ -36,6 +36,12 @@ struct vmx_cpu {
 	void *vmxon;
 	struct list_head loaded;	/* VMCSs loaded on this CPU */
 	struct hvx_vmx_vcpu *current_vmcs;	/* the last VMPTRLD here */
+	/*
+	 * The host's values of vmx_auto_msrs[], read when VMX goes on here:
+	 * the kernel sets the syscall MSRs once per CPU at boot. Only
+	 * KERNEL_GS_BASE belongs to the thread and is read at each entry.
+	 */
+	u64 host_msrs[VMX_NR_AUTO_MSRS];
 };
 
 static DEFINE_PER_CPU(struct vmx_cpu, vmx_cpu);
@@ -284,6 +290,7 @@ static int vmx_cpu_enable(void)
 {
 	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
 	u64 cr0 = read_cr0(), cr4 = __read_cr4();
+	unsigned int i;
 
 	if (cr4 & X86_CR4_VMXE)
 		return -EBUSY;
@@ -299,6 +306,8 @@ static int vmx_cpu_enable(void)
 	/* Translations a previous VMX user left behind are not ours. */
 	vmx_invept(VMX_EPT_EXTENT_GLOBAL, 0);
 	vc->current_vmcs = NULL;
+	for (i = 0; i < VMX_NR_AUTO_MSRS; i++)
+		rdmsrl(vmx_auto_msrs[i], vc->host_msrs[i]);
 	return 0;
 }
 
@@ -578,8 +587,12 @@ static void vmx_set_host_thread_state(struct hvx_vmx_vcpu *vmx,
 	vmcs_write(HOST_FS_BASE, h->fs_base);
 	rdmsrl(MSR_GS_BASE, gs_base);
 	vmcs_write(HOST_GS_BASE, gs_base);
-	for (i = 0; i < VMX_NR_AUTO_MSRS; i++)
-		rdmsrl(vmx->host_msrs[i].index, vmx->host_msrs[i].value);
+	for (i = 0; i < VMX_NR_AUTO_MSRS; i++) {
+		if (vmx->host_msrs[i].index == MSR_KERNEL_GS_BASE)
+			rdmsrl(MSR_KERNEL_GS_BASE, vmx->host_msrs[i].value);
+		else
+			vmx->host_msrs[i].value = this_cpu_ptr(&vmx_cpu)->host_msrs[i];
+	}
 }
 
 static void vmx_run(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
