@@ -7,7 +7,10 @@
 #   hvx     every B against /dev/hvx, if hvx.ko loads
 #   system  selftests/bin/system/* (both devices)
 # then the guest's dmesg scan; a second boot with RIG_BOCHS_SMP_CPUS CPUs
-# runs selftests/bin/smp/*. Ends with "N passed, N failed, N skipped";
+# runs selftests/bin/smp/*. Optionally (--kexec-boot, RIG_BOCHS_KEXEC=1;
+# off by default, it costs ~5 min) a third one kexecs the machine under
+# a running hvx VM, as check.sh's kexec boot does (guest-kexec.sh).
+# Ends with "N passed, N failed, N skipped";
 # exits 0 iff nothing failed and the guest's kernel log is clean.
 #
 # hvx.ko must load: a refusal is a failure unless HVX_RIG_ALLOW_NO_MODULE=1
@@ -25,7 +28,10 @@
 #   kvm phase (14 binaries, budget applied) ~90 s wall: fuzz 38, stress 29,
 #     vcpu 6, mmio/pio/regs 2-3, the rest <= 1 s each
 #   hvx phase ~30 s wall, system ~2 s; the main boot ~4 min, the boot
-#   with two CPUs (smp tests on hvx) ~1.5 min.
+#   with two CPUs (smp tests on hvx) ~1.5 min; the kexec boot 313 s
+#   (370 s beside another emulator; /init of the kexec'd kernel at
+#   289 s: 41 s of guest time hashing the images in kexec_file_load(),
+#   as much again in purgatory, then the bzImage's XZ decompression).
 # Wall seconds per binary are printed at the end of every run.
 #
 # Bochs-specific files: scripts/rig/bochs.sh (one boot, guarded),
@@ -50,12 +56,17 @@ Modes (default: the suite, what make check-vmx runs):
 Suite options:
   --only NAME[,NAME]  run only these selftest binaries (basenames, also in
                       selftests/bin/system/), even those the budget leaves
-                      out (their skipped cases stay skipped: they hang)
+                      out (their skipped cases stay skipped: they hang);
+                      "kexec" is the kexec boot (run even without
+                      --kexec-boot)
   --dev kvm|hvx|system  run only this phase
   --all               ignore the Bochs budget (RIG_BOCHS_SKIP): run every
                       binary and case, even those known to hang Bochs
   --no-smp-boot       leave out the second boot (selftests/bin/smp/ with
                       RIG_BOCHS_SMP_CPUS=$RIG_BOCHS_SMP_CPUS CPUs)
+  --kexec-boot        add the kexec boot (system/kexec, with
+                      RIG_BOCHS_KEXEC_CPUS=$RIG_BOCHS_KEXEC_CPUS CPUs; ~5 min)
+  --no-kexec-boot     leave it out (default unless RIG_BOCHS_KEXEC=1)
 
 Common options:
   --no-build          use the existing hvx.ko and binaries, do not run make
@@ -72,6 +83,7 @@ EOF
 }
 
 mode=suite only='' dev='' shell_cmd='' verbose=0 do_build=1 use_budget=1 do_smp=1
+do_kexec=$RIG_BOCHS_KEXEC kexec_opt=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--shell-cmd) mode=shell; shell_cmd=${2?--shell-cmd needs a command}; shift ;;
@@ -83,6 +95,8 @@ while [ $# -gt 0 ]; do
 	--dev=*) dev=${1#*=} ;;
 	--all) use_budget=0 ;;
 	--no-smp-boot) do_smp=0 ;;
+	--kexec-boot) do_kexec=1 kexec_opt=1 ;;
+	--no-kexec-boot) do_kexec=0 kexec_opt=0 ;;
 	--boot) RIG_BOCHS_BOOT=${2?--boot needs pvh or bzimage}; shift ;;
 	--boot=*) RIG_BOCHS_BOOT=${1#*=} ;;
 	--no-build) do_build=0 ;;
@@ -235,6 +249,15 @@ kernel_cmdline+=" $RIG_BOCHS_KERNEL_ARGS $RIG_BOCHS_KERNEL_EXTRA"
 declare -A wanted=()
 if [ -n "$only" ]; then
 	for n in ${only//,/ }; do wanted[$n]=1; done
+	# "kexec" names the kexec boot, and asks for it (unless
+	# --no-kexec-boot said otherwise), as --only NAME runs a binary the
+	# budget leaves out.
+	if [ -n "${wanted[kexec]:-}" ]; then
+		unset 'wanted[kexec]'
+		[ "$kexec_opt" = 0 ] || do_kexec=1
+	else
+		do_kexec=0
+	fi
 	filter() { local b; for b in "$@"; do [ -n "${wanted[$b]:-}" ] && echo "$b"; done; true; }
 	mapfile -t bins < <(filter "${bins[@]}")
 	mapfile -t sysbins < <(filter "${sysbins[@]}")
@@ -380,9 +403,45 @@ if [ "$mode" = suite ] && [ "$do_smp" = 1 ]; then
 	smp_plan=("${plan[@]}")
 	plan=("${main_plan[@]}")
 fi
-# --only/--dev naming nothing but binaries of that boot: no main boot.
+# The kexec boot: hvx's, in the system phase. Its selftest runs on both
+# devices as the budget allows: through a wrapper if cases are left out,
+# skipped on a device that leaves out the whole binary.
+kexec_conf=()
+if [ "$mode" != suite ] || { [ -n "$dev" ] && [ "$dev" != system ]; }; then
+	do_kexec=0
+fi
+if [ "$do_kexec" = 1 ] && [ -z "$hvx_ko" ]; then
+	skip system/kexec "$no_hvx_reason"
+	do_kexec=0
+fi
+if [ "$do_kexec" = 1 ]; then
+	grep -qx "\(\./\)\{0,1\}selftests/bin/$RIG_KEXEC_TEST" <<<"$packed" ||
+		die "RIG_KEXEC_TEST: no selftest binary named '$RIG_KEXEC_TEST' in selftests/bin"
+	kexec_run() {  # PHASE -> guest path, nothing if the budget leaves it out
+		local b=$RIG_KEXEC_TEST cases
+		in_budget "$1" "$b" || return 0
+		cases="${case_out[$b]:-}${case_out[$1/$b]:-}"
+		if [ -z "${cases// /}" ]; then
+			echo "/selftests/bin/$b"
+		else
+			# shellcheck disable=SC2086
+			make_wrapper "$1" "$b" $cases
+		fi
+	}
+	kexec_conf=(
+		"RIG_KEXEC_CRASH=$RIG_BOCHS_KEXEC_CRASH"
+		"RIG_KEXEC_TEST=$RIG_KEXEC_TEST"
+		"RIG_KEXEC_RUN_HVX=$(kexec_run hvx)"
+		"RIG_KEXEC_RUN_KVM=$(kexec_run kvm)"
+		"RIG_KEXEC_SKIP_WHY=$(printf %q "$BUDGET_REASON")"
+	)
+	rig_kexec_cpio "$VMX_OUT" "$hvx_ko"
+	[ -n "$kexec_cpio" ] || do_kexec=0
+fi
+# --only/--dev naming nothing but binaries of the other boots: no main boot.
 main_boot=1
-[ -n "$only$dev" ] && [ ${#plan[@]} -eq 0 ] && [ ${#smp_plan[@]} -gt 0 ] && main_boot=0
+[ -n "$only$dev" ] && [ ${#plan[@]} -eq 0 ] &&
+	{ [ ${#smp_plan[@]} -gt 0 ] || [ "$do_kexec" = 1 ]; } && main_boot=0
 
 # ---- 6. one boot ---------------------------------------------------------------
 rm -rf "$VMX_OUT"/boot-*
@@ -396,9 +455,11 @@ DMESG_BENIGN='RETBleed: WARNING: Spectre v2 mitigation leaves CPU vulnerable'
 ISOLINUX_FILES=(/usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32)
 MBOOT_FILES=(/usr/lib/syslinux/modules/bios/mboot.c32 /usr/lib/syslinux/modules/bios/libcom32.c32)
 
-# Per-boot settings: the main boot or the boot with two CPUs, which also
-# gets selftests/bin/smp/ (as do --shell-cmd boots, for poking).
-stage_cpus=$RIG_BOCHS_CPUS stage_cpio=
+# Per-boot settings: the main boot, the boot with two CPUs, which also
+# gets selftests/bin/smp/ (as do --shell-cmd boots, for poking), or the
+# kexec boot.
+stage_cpus=$RIG_BOCHS_CPUS stage_cpio='' stage_cmdline=''
+stage_silence=$RIG_BOCHS_SILENCE_TIMEOUT stage_boot_timeout=$RIG_BOCHS_BOOT_TIMEOUT
 [ "$mode" = shell ] && stage_cpio=$smp_cpio
 
 boot_no=0
@@ -416,6 +477,7 @@ boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
 		# used SELFTEST_BUDGET s (100 by default, tuned for QEMU):
 		# under Bochs let it use nearly all of the rig's timeout.
 		echo "export SELFTEST_BUDGET=$((RIG_BOCHS_TEST_TIMEOUT - 20))"
+		if [ "$bmode" = kexec ]; then printf '%s\n' "${kexec_conf[@]}"; fi
 	} >"$bdir/cpio/rig/conf"
 	if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi >"$bdir/cpio/rig/plan"
 	printf '%s\n' "$shell_cmd" >"$bdir/cpio/rig/shell-cmd"
@@ -443,12 +505,12 @@ boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
 			cp "${MBOOT_FILES[@]}" "$bdir/iso/isolinux/"
 			cp "$kernel_image" "$bdir/iso/vmlinux.mb"
 			echo "  KERNEL mboot.c32"
-			echo "  APPEND /vmlinux.mb $kernel_cmdline --- /initrd"
+			echo "  APPEND /vmlinux.mb $kernel_cmdline$stage_cmdline --- /initrd"
 		else
 			cp "$kernel_image" "$bdir/iso/vmlinuz"
 			echo "  LINUX /vmlinuz"
 			echo "  INITRD /initrd"
-			echo "  APPEND $kernel_cmdline"
+			echo "  APPEND $kernel_cmdline$stage_cmdline"
 		fi
 	} >"$bdir/iso/isolinux/isolinux.cfg"
 	iso=$bdir/rig.iso
@@ -461,7 +523,9 @@ boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
 	log "boot $boot_no (Bochs, $RIG_BOCHS_CPU x$stage_cpus, $RIG_BOCHS_BOOT boot): $# step(s) planned"
 	local v=()
 	[ "$verbose" = 1 ] && v=(-v)
-	RIG_BOCHS_CPUS=$stage_cpus "$RIG_SRC/bochs.sh" "${v[@]}" "$iso" "$bdir"
+	RIG_BOCHS_CPUS=$stage_cpus RIG_BOCHS_SILENCE_TIMEOUT=$stage_silence \
+	RIG_BOCHS_BOOT_TIMEOUT=$stage_boot_timeout \
+		"$RIG_SRC/bochs.sh" "${v[@]}" "$iso" "$bdir"
 	rm -f "$iso"
 	read -r end_reason end_secs <"$bdir/serial.log.end"
 	log "boot $boot_no: ended ($end_reason) after ${end_secs} s"
@@ -526,8 +590,8 @@ check_dmesg() {
 
 describe_end() {
 	case $1 in
-	silence) echo "the guest went silent for $RIG_BOCHS_SILENCE_TIMEOUT s" ;;
-	timeout) echo "the boot hit the $RIG_BOCHS_BOOT_TIMEOUT s limit" ;;
+	silence) echo "the guest went silent for $stage_silence s" ;;
+	timeout) echo "the boot hit the $stage_boot_timeout s limit" ;;
 	lockup)  echo "the guest kernel reported a soft lockup / RCU stall" ;;
 	reset)   echo "the guest rebooted (kernel panic or reset)" ;;
 	bochs)   echo "Bochs stopped (emulator panic, e.g. a triple fault: see its log)" ;;
@@ -672,6 +736,53 @@ if [ ${#smp_plan[@]} -gt 0 ]; then
 	t_smp=$SECONDS
 	run_suite_boots "${smp_plan[@]}"
 	log "boot with $RIG_BOCHS_SMP_CPUS CPUs: $((SECONDS - t_smp)) s"
+fi
+
+# The kexec boot: one TAP block, system/kexec, printed by two (or three)
+# kernels in a row. A boot that does not get to the end counts as a
+# failure, with the last stage the guest reached. No rerun (see above).
+run_kexec_boot() {
+	local k=system/kexec reached
+	boot_guest kexec
+	fail_before=$FAIL
+	parse_boot
+	# The crash stage's panic is on purpose: rig_kexec_console drops
+	# its own lines.
+	rig_kexec_console "$bdir/serial.txt" >"$bdir/console"
+	reached=$(rig_kexec_reached "$bdir/serial.txt")
+	log "kexec boot: last stage reached: ${reached:-none}"
+	if ! grep -q '^FINISHED' "$bdir/summary"; then
+		fail "$k" "$(rig_kexec_why "$reached" "$(describe_end "$end_reason")")"
+	elif ! grep -qx "DONE $k" "$bdir/summary"; then
+		fail "$k" "the boot finished without the test"
+	fi
+	check_dmesg
+	[ "$FAIL" -gt "$fail_before" ] && boots_with_trouble+=("$boot_no")
+	return 0
+}
+if [ "$do_kexec" = 1 ]; then
+	stage_cpus=$RIG_BOCHS_KEXEC_CPUS stage_cpio=$kexec_cpio
+	stage_silence=$RIG_BOCHS_KEXEC_SILENCE_TIMEOUT
+	stage_boot_timeout=$RIG_BOCHS_KEXEC_BOOT_TIMEOUT
+	# The kexec'd kernel gets the same command line. Why each word:
+	# - loglevel=5 (after quiet): WARNINGs of a kernel going away reach
+	#   the console, the only log that outlives it.
+	# - watchdog_thresh=60: a soft lockup is reported after 120 s, not
+	#   20: kexec_file_load() hashes both images (~16 MB) with the
+	#   generic C SHA-256 in one loop without a reschedule, 41 s of
+	#   guest time under Bochs.
+	# - idle=nomwait: idle CPUs HLT instead of MWAIT. In the kexec'd
+	#   kernel (never in a kernel Bochs booted itself) the idle CPU 1
+	#   missed its MWAIT wakeups and slept until some later interrupt:
+	#   every kthread created on it stalled the boot (inet6_init 6.4 s
+	#   instead of 25 ms, the X.509 key 27 s instead of 50 ms,
+	#   init_zswap for good), and /init never ran.
+	stage_cmdline=" loglevel=5 watchdog_thresh=60 idle=nomwait"
+	[ "$RIG_BOCHS_KEXEC_CRASH" = 1 ] &&
+		stage_cmdline+=" crashkernel=$RIG_BOCHS_KEXEC_CRASHKERNEL"
+	t_kexec=$SECONDS
+	run_kexec_boot
+	log "kexec boot: $((SECONDS - t_kexec)) s"
 fi
 
 # ---- 8. verdict ---------------------------------------------------------------

@@ -217,30 +217,11 @@ rm -rf "$RIG_OUT"/boot-*
 # selftests/bin/smp/* go into a cpio of their own, appended to the base
 # one in the boot with two CPUs (and in --shell-cmd boots, for poking).
 rig_smp_cpio "$RIG_OUT"
-# The kexec boot's additions: the bzImage to kexec (kexec_file_load wants
-# one; the rig boots the vmlinux inside it), the helper, the test script.
+# The kexec boot's additions (lib.sh).
 kexec_cpio=
 if [ "$do_kexec" = 1 ]; then
-	helper=$ROOT/selftests/bin/kexec/kexec-helper
-	if [ -x "$helper" ]; then
-		stage=$RIG_OUT/initramfs-kexec
-		rm -rf "$stage"
-		mkdir -p "$stage/boot" "$stage/rig" "$stage/selftests/bin/kexec"
-		cp "$RIG_KERNEL_DIR/boot/vmlinuz-$RIG_KVER" "$stage/boot/vmlinuz"
-		cp "$helper" "$stage/selftests/bin/kexec/"
-		# The same hvx.ko without its debug info (3.5 MB -> 0.2 MB),
-		# in place of the base one: each later kernel's initramfs is
-		# packed, hashed twice (kexec_file_load, purgatory) and unpacked
-		# under TCG, and the crash kernel's must fit its reservation.
-		strip --strip-debug -o "$stage/hvx.ko" "$hvx_ko"
-		cp "$RIG_SRC/guest-kexec.sh" "$stage/rig/kexec.sh"
-		(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
-			cpio --null -o -H newc -R 0:0 --quiet) >"$RIG_OUT/kexec.cpio"
-		kexec_cpio=$RIG_OUT/kexec.cpio
-	else
-		fail system/kexec "selftests/bin/kexec/kexec-helper was not built"
-		do_kexec=0
-	fi
+	rig_kexec_cpio "$RIG_OUT" "$hvx_ko"
+	[ -n "$kexec_cpio" ] || do_kexec=0
 fi
 
 # Per-boot settings: the main boot (RIG_SMP CPUs, every binary but the
@@ -493,23 +474,20 @@ fi
 # a wedge (silence, timeout, lockup) is rerun once in a fresh boot, like a
 # wedged binary, to tell an emulator freeze from a real hang.
 run_kexec_boot() {
-	local k=system/kexec first=$boot_no reached why rerun=0
+	local k=system/kexec first=$boot_no reached rerun=0
 	while :; do
 		boot_guest kexec
 		fail_before=$FAIL
-		# The crash stage's panic is on purpose: drop its own lines (the
-		# panic and its stack trace) between "KEXEC crash-now" and the
-		# crash kernel's first marker; anything else there still counts.
-		# (A rerun is reported, not counted: keep its lines out of the recap.)
+		# The crash stage's panic is on purpose: rig_kexec_console drops
+		# its own lines. (A rerun is reported, not counted: keep its
+		# lines out of the recap.)
 		[ "$rerun" = 1 ] && cp "$FAILURES" "$FAILURES.keep"
 		parse "$bdir/serial.txt" "$bdir/results" -v summary="$bdir/summary" \
 		      -v dmesgf="$bdir/dmesg" -v consolef="$bdir/console.raw" |
 			if [ "$rerun" = 1 ]; then sed 's/^/rerun: /'; else cat; fi
 		[ "$rerun" = 1 ] && mv "$FAILURES.keep" "$FAILURES"
-		awk '/^@@@ KEXEC crash-now/ { w = 1 } /^@@@ KEXEC stage=/ { w = 0 }
-		     w && /Kernel panic - not syncing: sysrq triggered crash|Call Trace:/ { next }
-		     /^\[ *[0-9]+\.[0-9]+\]/' "$bdir/serial.txt" >"$bdir/console"
-		reached=$(sed -n 's/^@@@ KEXEC //p' "$bdir/serial.txt" | tail -n 1)
+		rig_kexec_console "$bdir/serial.txt" >"$bdir/console"
+		reached=$(rig_kexec_reached "$bdir/serial.txt")
 		log "kexec boot: last stage reached: ${reached:-none}"
 		[ "$rerun" = 1 ] || accumulate "$bdir/summary"
 		if [ "$rerun" = 1 ]; then
@@ -522,14 +500,7 @@ run_kexec_boot() {
 			break
 		fi
 		if ! grep -q '^FINISHED' "$bdir/summary"; then
-			why=$(describe_end "$end_reason")
-			case $reached in
-			exec) why="the kexec'd kernel never ran /init: $why" ;;
-			crash-now) why="the crash kernel never ran /init: $why" ;;
-			'') why="$why before the test began" ;;
-			*) why="$why (after stage $reached)" ;;
-			esac
-			fail "$k" "$why"
+			fail "$k" "$(rig_kexec_why "$reached" "$(describe_end "$end_reason")")"
 		elif ! grep -qx "DONE $k" "$bdir/summary"; then
 			fail "$k" "the boot finished without the test"
 		fi

@@ -68,7 +68,11 @@ RIG_KPKG_VERSION=6.1.192-2
 # (VMX it leaves to the emergency callback, which kvm_intel owns; see
 # Documentation/architecture.md, "Crash and kdump"), so it checks that a
 # CPU in an hvx guest takes the crash NMI and stops, and that the kdump
-# kernel can run guests on hvx and KVM.
+# kernel can run guests on hvx and KVM. Under Bochs (check-vmx.sh
+# --kexec-boot, which unloads kvm_intel first) the crash kernel never
+# runs today: hvx has no emergency callback yet, so VMX stays on and the
+# crashing CPU triple-faults (guest-kexec.sh); that rig has its own knob,
+# RIG_BOCHS_KEXEC_CRASH, off.
 : "${RIG_KEXEC_CRASH:=1}"
 # Memory set aside for the crash kernel (of RIG_QEMU_MEM): its kernel, the
 # repacked initramfs (~10 MB) unpacked, kvm and hvx running a guest.

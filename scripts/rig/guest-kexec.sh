@@ -1,28 +1,55 @@
 # shellcheck shell=sh
-# The rig's kexec test (check.sh's kexec boot): sourced by /init
-# (guest-init.sh) in RIG_MODE=kexec, so it uses /init's helpers (say,
-# load_oracle, load_hvx, step_begin, dump_dmesg...). Runs under busybox sh.
+# The rig's kexec test (the kexec boot of check.sh, AMD SVM under QEMU, and
+# of check-vmx.sh, Intel VMX under Bochs): sourced by /init (guest-init.sh)
+# in RIG_MODE=kexec, so it uses /init's helpers (say, load_oracle,
+# load_hvx, step_begin, dump_dmesg...). Runs under busybox sh.
 #
 # One TAP block, "system kexec", that spans two or three kernels on the
 # same serial console: the first kernel prints BEGIN and the last one END.
-#   first   kvm + hvx loaded, an hvx VM spins in guest mode on the last CPU;
-#           kexec_file_load() of the rig's bzImage with a repacked initrd,
-#           then reboot(KEXEC): hvx's reboot notifier must turn SVM off on
-#           every CPU under the running VM.
-#   kexec   the kexec'd kernel: EFER.SVME must be clear (the kexec CPU keeps
-#           its EFER; the others are reset by INIT anyway), hvx and kvm_amd
-#           must both run guests. With RIG_KEXEC_CRASH=1: kvm_amd unloaded
-#           (its emergency callback would turn SVM off for everyone), a
+#   first   kvm + hvx loaded, then kvm_amd / kvm_intel unloaded again: the
+#           CPUs the kernel stops for a kexec run KVM's emergency callback,
+#           which on Intel does VMXOFF whoever did VMXON; without it only
+#           hvx is responsible. (On AMD the 6.1 kernel clears EFER.SVME
+#           on those CPUs itself, and INIT resets them.) kexec_file_load()
+#           of the rig's bzImage with a repacked initrd, an hvx VM spinning
+#           in guest mode on the last CPU, then reboot(KEXEC): hvx's reboot
+#           notifier must turn SVM/VMX off on every CPU under the running
+#           VM.
+#   kexec   the kexec'd kernel: it must have all the CPUs the first one
+#           had, virtualization must be off on each, hvx and kvm_amd /
+#           kvm_intel must both run guests. What can fail where:
+#           AMD    the kexec CPU keeps its EFER: SVME still set shows in
+#                  the check (the other CPUs are reset by INIT anyway).
+#           Intel  a CPU left in VMX operation cannot clear CR4.VMXE: the
+#                  kexec CPU takes a #GP when the kexec code loads CR4 (a
+#                  triple fault: the kexec'd kernel never runs /init), and
+#                  any other CPU ignores the INIT that would start it (SDM
+#                  Vol 3 24.8: INIT is blocked in VMX root operation), so
+#                  the kexec'd kernel comes up with fewer CPUs. CR4.VMXE
+#                  and VMX operation are checked all the same (kexec-helper).
+#           With RIG_KEXEC_CRASH=1: kvm_amd / kvm_intel unloaded again, a
 #           crash kernel loaded, an hvx VM spinning again, then a panic
-#           (sysrq c) on CPU 0.
-#   crash   the crash (kdump) kernel: the same checks as after kexec.
+#           (sysrq c) on CPU 0. The crash path runs no reboot notifier: on
+#           AMD the kernel clears SVME on every CPU itself; on Intel only
+#           the emergency callback (kvm_intel's) would leave VMX, which hvx
+#           has no counterpart of yet: the crashing CPU faults as above,
+#           and the crash kernel never runs.
+#   crash   the crash (kdump) kernel: the same checks as after kexec, but
+#           for the number of CPUs.
 # Which stage this is: /rig/kexec-stage, written into the repacked initrd
-# by the kernel before ("STAGE NEXT-TAP-NUMBER CENTISECONDS-SO-FAR");
-# absent in the first kernel. "@@@ KEXEC ..." markers tell the host how
-# far the chain got (parse.awk ignores them).
+# by the kernel before ("STAGE NEXT-TAP-NUMBER CENTISECONDS-SO-FAR CPUS",
+# CPUS: how many the first kernel had); absent in the first kernel.
+# "@@@ KEXEC ..." markers tell the host how far the chain got (parse.awk
+# ignores them).
 #
 # /rig/conf adds: RIG_KEXEC_CRASH (0|1), RIG_KEXEC_TEST (the selftest
-# binary run on /dev/hvx and /dev/kvm by the later kernels).
+# binary run on /dev/hvx and /dev/kvm by the later kernels),
+# RIG_KEXEC_RUN_HVX / RIG_KEXEC_RUN_KVM (what runs it there, default
+# /selftests/bin/$RIG_KEXEC_TEST; check-vmx.sh's wrapper that leaves out
+# the cases Bochs cannot run, or empty: skipped, RIG_KEXEC_SKIP_WHY says
+# why). The environment may add RIG_KEXEC_REQUEST: /init runs in a PID
+# namespace of its own (the Bochs rig's rdinit wrapper, bochs/init), where
+# reboot(2) cannot kexec; the wrapper does it once this file exists.
 
 KX_HELPER=/selftests/bin/kexec/kexec-helper
 KX_STATE=/rig/kexec-stage
@@ -30,12 +57,17 @@ KX_KERNEL=/boot/vmlinuz
 # TAP results per stage (the plan is printed once, by the first kernel).
 KX_N_FIRST=3 KX_N_AFTER=4 KX_N_CRASH_LOAD=3
 
-kx_n=1 kx_failed=0 kx_cs0=0
+kx_n=1 kx_failed=0 kx_cs0=0 kx_ncpus=0
+if grep -q '^vendor_id.*GenuineIntel' /proc/cpuinfo; then
+	KX_VIRT="CR4.VMXE (VMX operation)" KX_KVM=kvm_intel
+else
+	KX_VIRT=EFER.SVME KX_KVM=kvm_amd
+fi
 
-kx_result() {  # ok|notok|skip DESCRIPTION
+kx_result() {  # ok|notok|skip DESCRIPTION [SKIP-REASON]
 	case $1 in
 	ok) echo "ok $kx_n - $2" ;;
-	skip) echo "ok $kx_n - $2 # SKIP" ;;
+	skip) echo "ok $kx_n - $2 # SKIP${3:+ $3}" ;;
 	*) echo "not ok $kx_n - $2"; kx_failed=$((kx_failed + 1)) ;;
 	esac
 	kx_n=$((kx_n + 1))
@@ -57,6 +89,22 @@ kx_check() {  # DESCRIPTION CMD...
 	return "$_kr"
 }
 
+ncpus() { grep -c '^processor' /proc/cpuinfo; }
+
+# Wait until the serial line has sent what the tty holds, before the
+# kernel goes away: a kexec drops it, and the kernel's own console output
+# (a panic) overtakes it. Under Bochs, which emulates the UART's speed,
+# both happened (the "KEXEC crash-now" marker after the panic it announces).
+kx_drain() {
+	_prev=
+	for _i in $(seq 150); do
+		_cur=$(grep -o 'tx:[0-9]*' /proc/tty/driver/serial 2>/dev/null | head -n 1)
+		[ -n "$_cur" ] && [ "$_cur" = "$_prev" ] && return
+		_prev=$_cur
+		sleep 0.2
+	done
+}
+
 kx_end() {
 	step_end
 	echo
@@ -68,7 +116,7 @@ kx_end() {
 # in the background until the kernel goes away. Its output goes to the
 # console as diagnostics (it says when KVM_RUN returns EINTR).
 kx_spin() {
-	_last=$(($(grep -c '^processor' /proc/cpuinfo) - 1))
+	_last=$(($(ncpus) - 1))
 	rm -f /tmp/kx-spin.log
 	(taskset -c "$_last" $KX_HELPER spin /dev/hvx 2>&1 |
 		while read -r _l; do
@@ -87,32 +135,69 @@ kx_spin() {
 	fi
 }
 
+# See the header: kvm_amd / kvm_intel off, so that only hvx turns
+# virtualization off when this kernel goes.
+kx_unload_kvm() {
+	[ -d /sys/module/$KX_KVM ] || return 0
+	rmmod $KX_KVM || echo "# rmmod $KX_KVM failed"
+}
+
 # The initramfs of the next kernel: this one's files (the kernel unpacked
 # ours into rootfs) minus the bulk it does not need, with the next stage
-# in /rig/kexec-stage.
+# in /rig/kexec-stage. (selftests/bochs: check-vmx.sh's wrappers.)
 kx_pack() {  # STAGE NEXT-TAP-NUMBER OUT [boot]
 	_t0=$(now_cs)
-	echo "$1 $2 $((kx_cs0 + _t0))" >$KX_STATE
+	echo "$1 $2 $((kx_cs0 + _t0)) $kx_ncpus" >$KX_STATE
 	(cd / && {
 		# Mount points and parents: the directories alone.
 		printf '%s\n' proc sys dev tmp selftests selftests/bin
 		find init bin sbin lib rig hvx.ko selftests/bin/kexec \
-		     "selftests/bin/$RIG_KEXEC_TEST" ${4:+boot} 2>/dev/null
+		     "selftests/bin/$RIG_KEXEC_TEST" selftests/bochs \
+		     ${4:+boot} 2>/dev/null
 	} | cpio -o -H newc 2>/dev/null) >"$3"
 	echo "# initramfs for stage $1: $(($(wc -c <"$3") / 1024)) KiB, packed in $(($(now_cs) - _t0)) cs"
+}
+
+# The selftest on DEVICE through PROGRAM ("": left out, see the header).
+kx_selftest() {  # DEVICE PROGRAM
+	if [ -z "$2" ]; then
+		kx_result skip "selftest $RIG_KEXEC_TEST runs its guests on $1" \
+			"${RIG_KEXEC_SKIP_WHY:-left out}"
+		return
+	fi
+	kx_check "selftest $RIG_KEXEC_TEST runs its guests on $1" \
+		timeout -k 10 "$RIG_TEST_TIMEOUT" "$2" "$1"
 }
 
 # What every later kernel checks: virtualization is free, and both
 # hypervisors run guests again.
 kx_after_checks() {
-	load_oracle || kx_failed=$((kx_failed + 1))  # msr.ko: EFER readable
-	kx_check "EFER.SVME is clear on every CPU before any VM exists" \
-		$KX_HELPER svme off
+	load_oracle || kx_failed=$((kx_failed + 1))  # msr.ko: MSRs readable
+	kx_check "$KX_VIRT is clear on every CPU before any VM exists" \
+		$KX_HELPER virt off
 	load_hvx || kx_failed=$((kx_failed + 1))
-	kx_check "selftest $RIG_KEXEC_TEST runs its guests on /dev/hvx" \
-		timeout -k 10 "$RIG_TEST_TIMEOUT" "/selftests/bin/$RIG_KEXEC_TEST" /dev/hvx
-	kx_check "selftest $RIG_KEXEC_TEST runs its guests on /dev/kvm" \
-		timeout -k 10 "$RIG_TEST_TIMEOUT" "/selftests/bin/$RIG_KEXEC_TEST" /dev/kvm
+	kx_selftest /dev/hvx "$RIG_KEXEC_RUN_HVX"
+	kx_selftest /dev/kvm "$RIG_KEXEC_RUN_KVM"
+}
+
+# reboot(LINUX_REBOOT_CMD_KEXEC), here or by the real PID 1 (see the
+# header). Returns only if it failed.
+kx_exec() {
+	if [ -z "${RIG_KEXEC_REQUEST:-}" ]; then
+		$KX_HELPER exec
+	else
+		: >"$RIG_KEXEC_REQUEST"
+		for _i in $(seq 120); do
+			[ -e "$RIG_KEXEC_REQUEST.failed" ] && break
+			sleep 1
+		done
+		if [ -e "$RIG_KEXEC_REQUEST.failed" ]; then
+			cat "$RIG_KEXEC_REQUEST.failed"
+		else
+			echo "nobody acted on $RIG_KEXEC_REQUEST in 120 s"
+		fi
+	fi
+	echo "# reboot(LINUX_REBOOT_CMD_KEXEC) returned"
 }
 
 kx_first() {
@@ -124,52 +209,68 @@ kx_first() {
 	_total=$((KX_N_FIRST + KX_N_AFTER))
 	[ "$RIG_KEXEC_CRASH" = 1 ] && _total=$((_total + KX_N_CRASH_LOAD + KX_N_AFTER))
 	echo "1..$_total"
-	kx_spin
-	kx_check "EFER.SVME is set on every CPU while the hvx VM runs" \
-		$KX_HELPER svme on
+	kx_ncpus=$(ncpus)
 	# The next kernel needs the bzImage again to load the crash kernel.
 	_boot=
 	[ "$RIG_KEXEC_CRASH" = 1 ] && _boot=boot
-	kx_pack kexec $((kx_n + 1)) /tmp/kx-initrd $_boot
+	kx_pack kexec $((kx_n + KX_N_FIRST)) /tmp/kx-initrd $_boot
 	# Same command line: it carries crashkernel= for the crash stage.
-	if kx_check "kexec_file_load() of the rig kernel and a repacked initramfs" \
-		$KX_HELPER load $KX_KERNEL /tmp/kx-initrd "$(cat /proc/cmdline)"; then
+	# Loaded before the VM spins: kexec_file_load() hashes both images
+	# (~16 MB), which under Bochs takes ~40 s of the first CPU, and an
+	# emulator that runs the spinning guest on the other one at the same
+	# time takes twice as long.
+	kx_check "kexec_file_load() of the rig kernel and a repacked initramfs" \
+		$KX_HELPER load $KX_KERNEL /tmp/kx-initrd "$(cat /proc/cmdline)"
+	_loaded=$?
+	kx_unload_kvm
+	kx_spin
+	kx_check "$KX_VIRT is set on every CPU while the hvx VM runs" \
+		$KX_HELPER virt on
+	if [ "$_loaded" = 0 ]; then
 		# No dmesg dump (seconds of serial output under TCG): with
-		# check.sh's loglevel=5 every warning, oops or error of this
-		# kernel, up to its last breath, is on the console already.
+		# loglevel=5 every warning, oops or error of this kernel, up
+		# to its last breath, is on the console already.
 		say "KEXEC exec"
-		$KX_HELPER exec
-		echo "# reboot(LINUX_REBOOT_CMD_KEXEC) returned"
+		kx_drain
+		kx_exec
 	fi
 	kx_end
 }
 
 kx_kexec() {
 	say "KEXEC stage=kexec"
-	kx_result ok "the kexec'd kernel runs /init ($(uname -r), $(grep -c '^processor' /proc/cpuinfo) CPUs)"
+	_n=$(ncpus)
+	if [ "$_n" -ge "$kx_ncpus" ]; then
+		kx_result ok "the kexec'd kernel runs /init ($(uname -r)) with all $kx_ncpus CPUs"
+	else
+		dmesg | grep -iE 'smpboot|CPU[0-9]* .*(failed|stuck|not responding)' | sed 's/^/# /'
+		kx_result notok "the kexec'd kernel runs /init ($(uname -r)) with all $kx_ncpus CPUs: $_n came up"
+	fi
 	kx_after_checks
 	if [ "$RIG_KEXEC_CRASH" != 1 ]; then
 		kx_end
 		return
 	fi
-	# kvm_amd's emergency callback (run on crash) turns SVM off on every
-	# CPU whoever turned it on: without it, only hvx is responsible.
-	rmmod kvm_amd || echo "# rmmod kvm_amd failed"
-	kx_spin
-	kx_check "EFER.SVME is set on every CPU while the hvx VM runs" \
-		$KX_HELPER svme on
 	# The crash kernel runs in the crashkernel= reservation: no bzImage,
-	# no crashkernel= of its own.
-	kx_pack crash $((kx_n + 1)) /tmp/kx-initrd
+	# no crashkernel= of its own. Loaded first, as above.
+	kx_pack crash $((kx_n + KX_N_CRASH_LOAD)) /tmp/kx-initrd
 	_cmd=
 	# shellcheck disable=SC2013  # words, on purpose
 	for _w in $(cat /proc/cmdline); do
 		case $_w in crashkernel=*) ;; *) _cmd="$_cmd $_w" ;; esac
 	done
-	if kx_check "kexec_file_load() of a crash kernel" \
-		$KX_HELPER load -p $KX_KERNEL /tmp/kx-initrd "${_cmd# }"; then
-		# check.sh forgives the panic and its stack trace after this.
+	kx_check "kexec_file_load() of a crash kernel" \
+		$KX_HELPER load -p $KX_KERNEL /tmp/kx-initrd "${_cmd# }"
+	_loaded=$?
+	# The emergency callback runs on a crash too.
+	kx_unload_kvm
+	kx_spin
+	kx_check "$KX_VIRT is set on every CPU while the hvx VM runs" \
+		$KX_HELPER virt on
+	if [ "$_loaded" = 0 ]; then
+		# The rigs forgive the panic and its stack trace after this.
 		say "KEXEC crash-now"
+		kx_drain
 		taskset -c 0 sh -c 'echo c >/proc/sysrq-trigger'
 		echo "# sysrq c returned"
 	fi
@@ -186,8 +287,10 @@ kx_crash() {
 
 kexec_main() {
 	: "${RIG_KEXEC_CRASH:=0}" "${RIG_KEXEC_TEST:=pio}"
+	: "${RIG_KEXEC_RUN_HVX=/selftests/bin/$RIG_KEXEC_TEST}"
+	: "${RIG_KEXEC_RUN_KVM=/selftests/bin/$RIG_KEXEC_TEST}"
 	_stage=first
-	[ -f $KX_STATE ] && read -r _stage kx_n kx_cs0 <$KX_STATE
+	[ -f $KX_STATE ] && read -r _stage kx_n kx_cs0 kx_ncpus <$KX_STATE
 	case $_stage in
 	first) kx_first ;;
 	kexec) step_begin 150 system kexec; kx_kexec ;;

@@ -93,3 +93,58 @@ rig_smp_cpio() {  # OUT-DIR
 		cpio --null -o -H newc -R 0:0 --quiet) >"$1/smp.cpio"
 	smp_cpio=$1/smp.cpio
 }
+
+# ---- the kexec boot (scripts/rig/guest-kexec.sh), shared by both rigs ----
+
+# The kexec boot's additions to the base initramfs: the bzImage to kexec
+# (kexec_file_load wants one; the rigs boot the vmlinux inside it), the
+# helper, the test script, and the same hvx.ko without its debug info
+# (3.5 MB -> 0.2 MB) in place of the base one: each later kernel's
+# initramfs is packed, hashed twice (kexec_file_load, purgatory) and
+# unpacked by the emulated CPU, and the crash kernel's must fit its
+# reservation. Sets kexec_cpio; a missing helper is reported with the
+# caller's fail() (kexec_cpio stays empty).
+rig_kexec_cpio() {  # OUT-DIR HVX-KO
+	local stage=$1/initramfs-kexec helper=$ROOT/selftests/bin/kexec/kexec-helper
+	kexec_cpio=
+	if [ ! -x "$helper" ]; then
+		fail system/kexec "selftests/bin/kexec/kexec-helper was not built"
+		return 0
+	fi
+	rm -rf "$stage"
+	mkdir -p "$stage/boot" "$stage/rig" "$stage/selftests/bin/kexec"
+	cp "$RIG_KERNEL_DIR/boot/vmlinuz-$RIG_KVER" "$stage/boot/vmlinuz"
+	cp "$helper" "$stage/selftests/bin/kexec/"
+	strip --strip-debug -o "$stage/hvx.ko" "$2"
+	cp "$RIG_SRC/guest-kexec.sh" "$stage/rig/kexec.sh"
+	(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) >"$1/kexec.cpio"
+	# shellcheck disable=SC2034  # for the caller
+	kexec_cpio=$1/kexec.cpio
+}
+
+# The kernel messages a kexec boot printed on its console (every printk
+# line with its timestamp), less the crash stage's own panic: its lines
+# (the panic and its stack trace) between "KEXEC crash-now" and the crash
+# kernel's first marker; anything else there still counts.
+rig_kexec_console() {  # SERIAL-TXT
+	awk '/^@@@ KEXEC crash-now/ { w = 1 } /^@@@ KEXEC stage=/ { w = 0 }
+	     w && /Kernel panic - not syncing: sysrq triggered crash|Call Trace:/ { next }
+	     /^\[ *[0-9]+\.[0-9]+\]/' "$1"
+}
+
+# The last stage a kexec boot reached ("@@@ KEXEC" markers; "" if none).
+rig_kexec_reached() {  # SERIAL-TXT
+	sed -n 's/^@@@ KEXEC //p' "$1" | tail -n 1
+}
+
+# Why a kexec boot that did not finish failed, from the last stage it
+# reached and how the boot ended.
+rig_kexec_why() {  # REACHED HOW-IT-ENDED
+	case $1 in
+	exec) echo "the kexec'd kernel never ran /init: $2" ;;
+	crash-now) echo "the crash kernel never ran /init: $2" ;;
+	'') echo "$2 before the test began" ;;
+	*) echo "$2 (after stage $1)" ;;
+	esac
+}
