@@ -46,6 +46,15 @@ static inline struct vmcb *to_vmcb(struct hvx_vcpu *vcpu)
 	return to_svm(vcpu)->vmcb;
 }
 
+/* Set or clear intercept @bit (enum in <asm/svm.h>) in the VMCB. */
+static inline void svm_set_intercept(struct vmcb *vmcb, unsigned int bit, bool on)
+{
+	if (on)
+		__set_bit(bit, (unsigned long *)vmcb->control.intercepts);
+	else
+		__clear_bit(bit, (unsigned long *)vmcb->control.intercepts);
+}
+
 extern u64 svm_iopm_pa, svm_msrpm_pa;
 extern bool svm_has_decode_assists;
 

@@ -19,14 +19,6 @@
 
 #define SVM_STEP_BITS	(X86_EFLAGS_TF | X86_EFLAGS_RF)
 
-static void svm_intercept(struct vmcb *vmcb, unsigned int bit, bool on)
-{
-	if (on)
-		__set_bit(bit, (unsigned long *)vmcb->control.intercepts);
-	else
-		__clear_bit(bit, (unsigned long *)vmcb->control.intercepts);
-}
-
 bool svm_nmi_blocked(struct hvx_vcpu *vcpu)
 {
 	return to_svm(vcpu)->nmi_masked;
@@ -39,7 +31,7 @@ void svm_set_nmi_blocked(struct hvx_vcpu *vcpu, bool blocked)
 
 	svm->nmi_masked = blocked;
 	svm->awaiting_iret = false;
-	svm_intercept(svm->vmcb, INTERCEPT_IRET, blocked);
+	svm_set_intercept(svm->vmcb, INTERCEPT_IRET, blocked);
 }
 
 void svm_inject_nmi(struct hvx_vcpu *vcpu)
@@ -50,7 +42,7 @@ void svm_inject_nmi(struct hvx_vcpu *vcpu)
 				       SVM_EVTINJ_TYPE_NMI;
 	svm->nmi_masked = true;
 	svm->awaiting_iret = false;
-	svm_intercept(svm->vmcb, INTERCEPT_IRET, true);
+	svm_set_intercept(svm->vmcb, INTERCEPT_IRET, true);
 }
 
 void svm_enable_nmi_window(struct hvx_vcpu *vcpu)
@@ -62,7 +54,7 @@ void svm_enable_nmi_window(struct hvx_vcpu *vcpu)
 		return;
 	svm->nmi_singlestep = true;
 	svm->singlestep_guest_bits = vcpu->rflags & SVM_STEP_BITS;
-	svm_intercept(svm->vmcb, INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_DB, true);
+	svm_set_intercept(svm->vmcb, INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_DB, true);
 }
 
 /* The RFLAGS the guest runs with: its own, plus TF for a single step. */
@@ -92,7 +84,7 @@ void svm_iret_exit(struct hvx_vcpu *vcpu)
 {
 	struct hvx_svm_vcpu *svm = to_svm(vcpu);
 
-	svm_intercept(svm->vmcb, INTERCEPT_IRET, false);
+	svm_set_intercept(svm->vmcb, INTERCEPT_IRET, false);
 	svm->awaiting_iret = true;
 	svm->iret_rip = vcpu->rip;
 }
@@ -106,6 +98,6 @@ bool svm_singlestep_exit(struct hvx_vcpu *vcpu)
 	struct hvx_svm_vcpu *svm = to_svm(vcpu);
 
 	svm->nmi_singlestep = false;
-	svm_intercept(svm->vmcb, INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_DB, false);
+	svm_set_intercept(svm->vmcb, INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_DB, false);
 	return svm->singlestep_guest_bits & X86_EFLAGS_TF;
 }

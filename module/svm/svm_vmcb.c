@@ -11,16 +11,6 @@
 #include "backend.h"
 #include "svm.h"
 
-static void set_intercept(struct vmcb *vmcb, unsigned int bit)
-{
-	__set_bit(bit, (unsigned long *)vmcb->control.intercepts);
-}
-
-static void clear_intercept(struct vmcb *vmcb, unsigned int bit)
-{
-	__clear_bit(bit, (unsigned long *)vmcb->control.intercepts);
-}
-
 /* What makes the guest exit (see svm_exit.c for how each is handled). */
 static const unsigned int svm_intercepts[] = {
 	INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_CPUID,
@@ -61,7 +51,7 @@ void svm_vmcb_reset(struct hvx_vcpu *vcpu)
 
 	memset(vmcb, 0, PAGE_SIZE);
 	for (i = 0; i < ARRAY_SIZE(svm_intercepts); i++)
-		set_intercept(vmcb, svm_intercepts[i]);
+		svm_set_intercept(vmcb, svm_intercepts[i], true);
 	c->iopm_base_pa = svm_iopm_pa;
 	c->msrpm_base_pa = svm_msrpm_pa;
 	c->int_ctl = V_INTR_MASKING_MASK;
@@ -319,7 +309,7 @@ void svm_enable_irq_window(struct hvx_vcpu *vcpu)
 	struct vmcb *vmcb = to_vmcb(vcpu);
 
 	vmcb->control.int_ctl |= V_IRQ_MASK | V_INTR_PRIO_MASK | V_IGN_TPR_MASK;
-	set_intercept(vmcb, INTERCEPT_VINTR);
+	svm_set_intercept(vmcb, INTERCEPT_VINTR, true);
 }
 
 /* At the VINTR exit, or whatever exit came first. */
@@ -328,7 +318,7 @@ void svm_disable_irq_window(struct hvx_vcpu *vcpu)
 	struct vmcb *vmcb = to_vmcb(vcpu);
 
 	vmcb->control.int_ctl &= ~V_IRQ_INJECTION_BITS_MASK;
-	clear_intercept(vmcb, INTERCEPT_VINTR);
+	svm_set_intercept(vmcb, INTERCEPT_VINTR, false);
 }
 
 /* SVM does not say whether STI or MOV SS set the shadow: report both, as KVM. */
