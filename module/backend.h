@@ -24,6 +24,13 @@ struct hvx_backend_ops {
 	 */
 	int (*cpu_enable)(void);
 	void (*cpu_disable)(void);
+	/*
+	 * The host is crashing (crash.c): leave VMX/SVM on the calling CPU,
+	 * whatever it was doing. NMI context: no locks, no printk.
+	 */
+	void (*emergency_disable)(void);
+	/* The KVM module for this vendor, which takes the crash callback. */
+	const char *kvm_module;
 
 	int (*vm_init)(struct hvx_vm *vm);
 	void (*vm_destroy)(struct hvx_vm *vm);

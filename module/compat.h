@@ -95,4 +95,44 @@ static inline void hvx_machine_check(void)
 #endif
 }
 
+/*
+ * The crash path's virtualization callback (crash.c). It is not a
+ * version question: Debian's 6.1 carries 6.6's
+ * cpu_emergency_register_virt_callback(), kernel.org's 6.1 does not, and
+ * 7.2 exports it to the kvm modules only. Kbuild looks for it in
+ * <asm/reboot.h>; without it hvx holds no callback and a crash leaves
+ * hvx's VMX on unless the kernel or kvm_intel turns it off.
+ */
+#ifdef HVX_HAVE_EMERGENCY_VIRT_CB
+#include <asm/reboot.h>
+
+static inline bool hvx_have_emergency_virt_cb(void)
+{
+	return true;
+}
+
+static inline void hvx_register_emergency_virt_cb(void (*cb)(void))
+{
+	cpu_emergency_register_virt_callback(cb);
+}
+
+static inline void hvx_unregister_emergency_virt_cb(void (*cb)(void))
+{
+	cpu_emergency_unregister_virt_callback(cb);
+}
+#else
+static inline bool hvx_have_emergency_virt_cb(void)
+{
+	return false;
+}
+
+static inline void hvx_register_emergency_virt_cb(void (*cb)(void))
+{
+}
+
+static inline void hvx_unregister_emergency_virt_cb(void (*cb)(void))
+{
+}
+#endif
+
 #endif /* HVX_COMPAT_H */

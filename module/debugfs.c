@@ -5,6 +5,7 @@
  * reads both: /sys/kernel/debug/hvx/<pid>-<vm fd>/pages_4k and pages_2m,
  * the second-level leaves of each size currently mapped. A debugging aid
  * (debugfs is no ABI), and what the selftests check huge pages with.
+ * Module-wide state sits beside the VMs' directories (crash_callback).
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -19,6 +20,7 @@ static struct dentry *hvx_debugfs_root;
 void hvx_debugfs_init(void)
 {
 	hvx_debugfs_root = debugfs_create_dir("hvx", NULL);
+	hvx_crash_debugfs(hvx_debugfs_root);
 }
 
 void hvx_debugfs_exit(void)

@@ -220,6 +220,13 @@ int hvx_enable_virt(void);
 void hvx_disable_virt(void);
 bool hvx_is_rebooting(void);
 
+/* crash.c */
+void hvx_crash_init(void);
+void hvx_crash_exit(void);
+void hvx_crash_set_virt(bool on);
+struct dentry;
+void hvx_crash_debugfs(struct dentry *root);
+
 /* dev.c */
 long hvx_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg);
 int hvx_check_extension(struct hvx_vm *vm, long ext);

@@ -6,7 +6,8 @@
  * Every online CPU gets virtualization switched on when the first VM is
  * created, and off again when the last one goes, so that hvx holds
  * EFER.SVME / VMXON only while it has a guest. CPUs that come online in
- * between are enabled by the cpuhp callback; reboot turns everything off.
+ * between are enabled by the cpuhp callback; reboot turns everything off,
+ * and so does a crash (crash.c).
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
@@ -55,6 +56,7 @@ static void hvx_cpu_disable(void *unused)
 /* Called for the first VM: switch on virtualization on every online CPU. */
 int hvx_enable_virt(void)
 {
+	bool first = false;
 	int r = 0;
 
 	mutex_lock(&hvx_virt_lock);
@@ -72,9 +74,13 @@ int hvx_enable_virt(void)
 		hvx_virt_users--;
 		pr_err_ratelimited("another hypervisor owns the CPU's virtualization extensions; unload kvm_amd/kvm_intel (or boot with kvm.enable_virt_at_load=0 and close its VMs)\n");
 		r = -EBUSY;
+		goto out;
 	}
+	first = true;
 out:
 	cpus_read_unlock();
+	if (first)
+		hvx_crash_set_virt(true);
 	mutex_unlock(&hvx_virt_lock);
 	return r;
 }
@@ -82,11 +88,17 @@ out:
 /* Called when the last VM is gone. */
 void hvx_disable_virt(void)
 {
+	bool last = false;
+
 	mutex_lock(&hvx_virt_lock);
 	cpus_read_lock();
-	if (!WARN_ON_ONCE(!hvx_virt_users) && !--hvx_virt_users)
+	if (!WARN_ON_ONCE(!hvx_virt_users) && !--hvx_virt_users) {
 		on_each_cpu(hvx_cpu_disable, NULL, 1);
+		last = true;
+	}
 	cpus_read_unlock();
+	if (last)
+		hvx_crash_set_virt(false);
 	mutex_unlock(&hvx_virt_lock);
 }
 
@@ -182,6 +194,7 @@ static int __init hvx_init(void)
 		goto err_unsetup;
 	hvx_cpuhp_state = r;
 	register_reboot_notifier(&hvx_reboot_nb);
+	hvx_crash_init();
 	preempt_notifier_inc();
 	hvx_debugfs_init();
 	r = misc_register(&hvx_dev);
@@ -193,6 +206,7 @@ static int __init hvx_init(void)
 err_misc:
 	hvx_debugfs_exit();
 	preempt_notifier_dec();
+	hvx_crash_exit();
 	unregister_reboot_notifier(&hvx_reboot_nb);
 	cpuhp_remove_state_nocalls(hvx_cpuhp_state);
 err_unsetup:
@@ -207,6 +221,7 @@ static void __exit hvx_exit(void)
 	misc_deregister(&hvx_dev);
 	hvx_debugfs_exit();
 	preempt_notifier_dec();
+	hvx_crash_exit();
 	unregister_reboot_notifier(&hvx_reboot_nb);
 	cpuhp_remove_state_nocalls(hvx_cpuhp_state);
 	hvx_ops->hardware_unsetup();

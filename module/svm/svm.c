@@ -160,6 +160,22 @@ static void svm_cpu_disable(void)
 	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
 }
 
+/*
+ * A crash that caught this CPU between CLGI and STGI leaves GIF clear,
+ * which holds off INIT and NMIs for the next kernel (APM Vol 2 15.17):
+ * set it before leaving SVM. STGI needs EFER.SVME (APM Vol 3 STGI).
+ */
+static void svm_emergency_disable(void)
+{
+	u64 efer;
+
+	rdmsrl(MSR_EFER, efer);
+	if (!(efer & EFER_SVME))
+		return;
+	asm volatile("stgi" ::: "memory");
+	svm_cpu_disable();
+}
+
 static int svm_vm_init(struct hvx_vm *vm)
 {
 	return 0;
@@ -304,6 +320,8 @@ const struct hvx_backend_ops hvx_svm_ops = {
 	.hardware_unsetup	= svm_hardware_unsetup,
 	.cpu_enable		= svm_cpu_enable,
 	.cpu_disable		= svm_cpu_disable,
+	.emergency_disable	= svm_emergency_disable,
+	.kvm_module		= "kvm_amd",
 	.vm_init		= svm_vm_init,
 	.vm_destroy		= svm_vm_destroy,
 	.vcpu_create		= svm_vcpu_create,

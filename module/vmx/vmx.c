@@ -356,6 +356,29 @@ static void vmx_cpu_disable(void)
 	hvx_cr4_clear_bits(X86_CR4_VMXE);
 }
 
+/*
+ * The crash path (crash.c), in NMI context, possibly on a CPU that was in
+ * the middle of vcpu_load or vmx_clear_here. The walk of the loaded list
+ * takes no lock: it only reads forward, and list_add and list_del publish
+ * through the predecessor's next pointer, so a walk that interrupted one
+ * sees the list either before or after it. VMCLEAR writes each VMCS back
+ * to memory, where a dump finds it current (SDM Vol 3 25.11.3). CR4.VMXE
+ * may be set without VMXON having run yet: VMXOFF then faults (#UD) and
+ * the fault is skipped.
+ */
+static void vmx_emergency_disable(void)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	struct hvx_vmx_vcpu *vmx;
+
+	if (!(__read_cr4() & X86_CR4_VMXE))
+		return;
+	list_for_each_entry(vmx, &vc->loaded, loaded_node)
+		vmx_vmclear(vmx->vmcs_pa);
+	vmx_vmxoff_safe();
+	hvx_cr4_clear_bits(X86_CR4_VMXE);
+}
+
 static int vmx_vm_init(struct hvx_vm *vm)
 {
 	return 0;
@@ -645,6 +668,8 @@ const struct hvx_backend_ops hvx_vmx_ops = {
 	.hardware_unsetup	= vmx_hardware_unsetup,
 	.cpu_enable		= vmx_cpu_enable,
 	.cpu_disable		= vmx_cpu_disable,
+	.emergency_disable	= vmx_emergency_disable,
+	.kvm_module		= "kvm_intel",
 	.vm_init		= vmx_vm_init,
 	.vm_destroy		= vmx_vm_destroy,
 	.vcpu_create		= vmx_vcpu_create,

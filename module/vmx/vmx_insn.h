@@ -39,6 +39,12 @@ static inline void vmx_vmxoff(void)
 	asm volatile("vmxoff" : : : "cc", "memory");
 }
 
+/* VMXOFF outside VMX operation is #UD: the crash path skips it then. */
+static inline void vmx_vmxoff_safe(void)
+{
+	asm volatile("1: vmxoff\n2:\n\t" _ASM_EXTABLE(1b, 2b) : : : "cc", "memory");
+}
+
 /* VMCLEAR or VMPTRLD of @pa; -EIO if it failed or faulted. */
 #define VMX_PA_INSN(insn, pa) ({						\
 	u8 __fail = 0, faulted = 1;						\

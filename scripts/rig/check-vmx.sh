@@ -778,7 +778,7 @@ if [ "$do_kexec" = 1 ]; then
 	#   instead of 25 ms, the X.509 key 27 s instead of 50 ms,
 	#   init_zswap for good), and /init never ran.
 	stage_cmdline=" loglevel=5 watchdog_thresh=60 idle=nomwait"
-	[ "$RIG_BOCHS_KEXEC_CRASH" = 1 ] &&
+	[ "$RIG_BOCHS_KEXEC_CRASH" != 0 ] &&
 		stage_cmdline+=" crashkernel=$RIG_BOCHS_KEXEC_CRASHKERNEL"
 	t_kexec=$SECONDS
 	run_kexec_boot

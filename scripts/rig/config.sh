@@ -64,15 +64,14 @@ RIG_KPKG_VERSION=6.1.192-2
 # Two CPUs: the reboot notifier's IPI must reach the vCPU in guest mode.
 : "${RIG_KEXEC_CPUS:=2}"
 # The crash stage costs 15-25 s more (one more bzImage boot, the crash
-# kernel's load). On Debian's 6.1 the crash path clears EFER.SVME itself
-# (VMX it leaves to the emergency callback, which kvm_intel owns; see
-# Documentation/architecture.md, "Crash and kdump"), so it checks that a
-# CPU in an hvx guest takes the crash NMI and stops, and that the kdump
-# kernel can run guests on hvx and KVM. Under Bochs (check-vmx.sh
-# --kexec-boot, which unloads kvm_intel first) the crash kernel never
-# runs today: hvx has no emergency callback yet, so VMX stays on and the
-# crashing CPU triple-faults (guest-kexec.sh); that rig has its own knob,
-# RIG_BOCHS_KEXEC_CRASH, off.
+# kernel's load). It checks that the crash callback changes hands when
+# kvm_amd comes and goes beside an hvx VM (module/crash.c), that a CPU in
+# an hvx guest takes the crash NMI and stops, and that the kdump kernel
+# can run guests on hvx and KVM. On Debian's 6.1 the crash path also
+# clears EFER.SVME itself (Documentation/architecture.md, "Crash and
+# kdump"), so only Intel shows a missing callback: there the crashing
+# CPU triple-faults (the Bochs rig's knob, RIG_BOCHS_KEXEC_CRASH).
+# 0: no crash stage; 1: after the kexec stage; "only": instead of it.
 : "${RIG_KEXEC_CRASH:=1}"
 # Memory set aside for the crash kernel (of RIG_QEMU_MEM): its kernel, the
 # repacked initramfs (~10 MB) unpacked, kvm and hvx running a guest.

@@ -49,14 +49,21 @@ now_s() {
 	echo "${_up%.*}"
 }
 
-# The current step and its deadline, for the watcher below.
+# The current step and its deadline, for the watcher below. A step may
+# run inside another (the kexec test's insmods): the outer one is put
+# aside and comes back when the inner one ends.
 step_begin() {  # DEADLINE-SECONDS DESCRIPTION...
 	_d=$1
 	shift
 	_n=$(now_s)
+	[ -f /tmp/rig.step ] && mv /tmp/rig.step /tmp/rig.step.outer
 	echo "$((_n + _d)) $_n $*" >/tmp/rig.step
 }
-step_end() { rm -f /tmp/rig.step; }
+step_end() {
+	rm -f /tmp/rig.step
+	[ -f /tmp/rig.step.outer ] && mv /tmp/rig.step.outer /tmp/rig.step
+	return 0
+}
 
 dump_dmesg() {
 	say "DMESG BEGIN"
@@ -72,6 +79,7 @@ dump_dmesg() {
 watcher() {
 	_beat=0
 	while sleep 5; do
+		[ -f /tmp/rig.step ] || continue
 		read -r _dl _st _desc </tmp/rig.step 2>/dev/null || continue
 		_n=$(now_s)
 		if [ "$_n" -gt "$_dl" ]; then
