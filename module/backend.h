@@ -63,6 +63,8 @@ struct hvx_backend_ops {
 	 * on CR accesses.
 	 */
 	int (*set_cr)(struct hvx_vcpu *vcpu, int cr, u64 val);
+	/* CR8 as the in-kernel APIC's TPR has it (lapic.c keeps them in step). */
+	void (*set_cr8)(struct hvx_vcpu *vcpu, u8 cr8);
 	u64 (*get_efer)(struct hvx_vcpu *vcpu);
 	int (*get_cpl)(struct hvx_vcpu *vcpu);
 

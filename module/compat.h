@@ -96,6 +96,35 @@ static inline void hvx_machine_check(void)
 }
 
 /*
+ * Kicking a vCPU out of guest mode on another CPU, from any context
+ * (the APIC timer's callback runs in hard interrupt context, where
+ * smp_call_function_single() may not be used): the reschedule IPI, as
+ * KVM's kvm_vcpu_kick() sends. On 6.1 it is an inline over the exported
+ * smp_ops.
+ */
+#include <linux/smp.h>
+
+static inline void hvx_send_kick(int cpu)
+{
+	smp_send_reschedule(cpu);
+}
+
+/* 6.13 folded hrtimer_init() and the callback assignment into one call. */
+#include <linux/hrtimer.h>
+
+static inline void hvx_hrtimer_setup(struct hrtimer *timer,
+				     enum hrtimer_restart (*fn)(struct hrtimer *),
+				     clockid_t clock, enum hrtimer_mode mode)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+	hrtimer_setup(timer, fn, clock, mode);
+#else
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
+#endif
+}
+
+/*
  * The crash path's virtualization callback (crash.c). It is not a
  * version question: Debian's 6.1 carries 6.6's
  * cpu_emergency_register_virt_callback(), kernel.org's 6.1 does not, and

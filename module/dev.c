@@ -53,6 +53,8 @@ int hvx_check_extension(struct hvx_vm *vm, long ext)
 	/* KVM_IOEVENTFD, also with length 0 (ioeventfd.c). */
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
+	/* KVM_GET/SET_MP_STATE (lapic.c), with or without an in-kernel APIC. */
+	case KVM_CAP_MP_STATE:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return HVX_USER_MEM_SLOTS;
@@ -68,9 +70,10 @@ int hvx_check_extension(struct hvx_vm *vm, long ext)
 	 * Deliberately 0, among others: KVM_CAP_COALESCED_MMIO (no ring, so
 	 * the vCPU mapping is only the run and PIO pages),
 	 * KVM_CAP_SET_TSS_ADDR, KVM_CAP_GET_MSR_FEATURES, KVM_CAP_IRQCHIP
-	 * (no in-kernel APIC), KVM_CAP_MULTI_ADDRESS_SPACE (one address
-	 * space: KVM answers 0 then too), KVM_CAP_ENABLE_CAP_VM (no VM
-	 * capability can be enabled).
+	 * (no in-kernel IOAPIC and PIC), KVM_CAP_MULTI_ADDRESS_SPACE (one
+	 * address space: KVM answers 0 then too). KVM_CAP_SPLIT_IRQCHIP,
+	 * KVM_CAP_SIGNAL_MSI, KVM_CAP_TSC_DEADLINE_TIMER and
+	 * KVM_CAP_ENABLE_CAP_VM wait for GSI routing (vm.c).
 	 */
 	default:
 		return 0;

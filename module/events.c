@@ -103,18 +103,28 @@ static bool hvx_ready_for_interrupt(struct hvx_vcpu *vcpu)
  */
 void hvx_inject_events(struct hvx_vcpu *vcpu)
 {
+	bool apic_waits = false;
+	int v;
+
 	if (vcpu->nmi_pending && !hvx_ops->event_queued(vcpu) &&
 	    !hvx_ops->interrupt_shadow(vcpu) && !hvx_ops->nmi_blocked(vcpu)) {
 		hvx_ops->inject_nmi(vcpu);
 		vcpu->nmi_pending--;
 	}
+	/* KVM_INTERRUPT (a userspace PIC's ExtINT) before the local APIC. */
 	if (vcpu->irq_queued && hvx_interrupt_allowed(vcpu)) {
 		hvx_ops->inject_irq(vcpu, vcpu->irq_vector);
 		vcpu->irq_queued = false;
 	}
+	if (vcpu->lapic) {
+		v = hvx_lapic_inject(vcpu, hvx_interrupt_allowed(vcpu), &apic_waits);
+		if (v >= 0)
+			hvx_ops->inject_irq(vcpu, v);
+	}
 	if (vcpu->nmi_pending)
 		hvx_ops->enable_nmi_window(vcpu);
-	if (vcpu->irq_queued || READ_ONCE(vcpu->run->request_interrupt_window))
+	if (vcpu->irq_queued || apic_waits ||
+	    READ_ONCE(vcpu->run->request_interrupt_window))
 		hvx_ops->enable_irq_window(vcpu);
 }
 

@@ -128,8 +128,12 @@ int hvx_handle_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	case HVX_EXIT_CPUID:
 		return handle_cpuid(vcpu, exit);
 	case HVX_EXIT_HLT:
-		/* No in-kernel APIC yet: userspace decides when to wake. */
 		hvx_skip_insn(vcpu, exit->insn_len ?: 1);
+		/* With the APIC in the kernel, the vCPU waits in the kernel. */
+		if (vcpu->lapic) {
+			hvx_lapic_halt(vcpu);
+			return 1;
+		}
 		run->exit_reason = KVM_EXIT_HLT;
 		return 0;
 	case HVX_EXIT_IO:

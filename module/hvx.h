@@ -15,6 +15,7 @@
 #include <linux/srcu.h>
 #include <linux/preempt.h>
 #include <linux/kvm.h>
+#include <linux/wait.h>
 
 #include "regs.h"
 #include "emulate.h"
@@ -120,6 +121,16 @@ enum {
 	HVX_REQ_TLB_FLUSH,
 };
 
+/*
+ * NONE: userspace emulates every interrupt controller (KVM_INTERRUPT).
+ * SPLIT: local APICs in the kernel, IOAPIC and PIC in userspace
+ * (KVM_CAP_SPLIT_IRQCHIP).
+ */
+enum hvx_irqchip {
+	HVX_IRQCHIP_NONE,
+	HVX_IRQCHIP_SPLIT,
+};
+
 enum hvx_vcpu_mode {
 	HVX_OUTSIDE_GUEST,
 	HVX_IN_GUEST,
@@ -195,6 +206,11 @@ struct hvx_vcpu {
 	u64 apic_base;
 	u64 misc_enable;
 
+	/* The in-kernel local APIC (lapic.c), NULL without one. */
+	struct hvx_lapic *lapic;
+	u32 mp_state;			/* KVM_MP_STATE_* */
+	wait_queue_head_t wq;		/* a blocked vCPU waits here */
+
 	void *arch;			/* backend private */
 };
 
@@ -211,6 +227,9 @@ struct hvx_vm {
 	struct dentry *debugfs;		/* its statistics directory, if any */
 	struct list_head ioeventfds;	/* ioeventfd.c; vm->lock, vm->srcu */
 	unsigned int nr_ioeventfds;
+	/* Where the interrupt controllers are; set before the first vCPU. */
+	enum hvx_irqchip irqchip;
+	u32 nr_reserved_ioapic_pins;	/* KVM_CAP_SPLIT_IRQCHIP's args[0] */
 	void *arch;			/* backend private */
 };
 
@@ -219,6 +238,30 @@ extern const struct hvx_backend_ops *hvx_ops;
 int hvx_enable_virt(void);
 void hvx_disable_virt(void);
 bool hvx_is_rebooting(void);
+
+/* lapic.c: the in-kernel local APIC */
+struct hvx_lapic_ipi;
+int hvx_lapic_create(struct hvx_vcpu *vcpu);
+void hvx_lapic_free(struct hvx_vcpu *vcpu);
+void hvx_lapic_reset(struct hvx_vcpu *vcpu);
+void hvx_vcpu_kick(struct hvx_vcpu *vcpu);
+bool hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, unsigned int len,
+		    bool write, u64 *data);
+int hvx_lapic_get_msr(struct hvx_vcpu *vcpu, u32 msr, u64 *data);
+int hvx_lapic_set_msr(struct hvx_vcpu *vcpu, u32 msr, u64 data);
+void hvx_lapic_set_base(struct hvx_vcpu *vcpu, u64 old);
+int hvx_lapic_inject(struct hvx_vcpu *vcpu, bool allowed, bool *waits);
+bool hvx_lapic_has_interrupt(struct hvx_vcpu *vcpu);
+void hvx_lapic_process_events(struct hvx_vcpu *vcpu);
+int hvx_vcpu_block(struct hvx_vcpu *vcpu);
+void hvx_lapic_halt(struct hvx_vcpu *vcpu);
+void hvx_lapic_get_state(struct hvx_vcpu *vcpu, struct kvm_lapic_state *s);
+int hvx_lapic_set_state(struct hvx_vcpu *vcpu, const struct kvm_lapic_state *s);
+u32 hvx_vcpu_get_mp_state(struct hvx_vcpu *vcpu);
+int hvx_vcpu_set_mp_state(struct hvx_vcpu *vcpu, u32 state);
+int hvx_lapic_deliver(struct hvx_vm *vm, struct hvx_vcpu *src,
+		      const struct hvx_lapic_ipi *ipi);
+int hvx_vm_signal_msi(struct hvx_vm *vm, const struct kvm_msi *msi);
 
 /* crash.c */
 void hvx_crash_init(void);
@@ -271,6 +314,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id);
 void hvx_vcpu_destroy(struct hvx_vcpu *vcpu);
 void hvx_vcpu_request(struct hvx_vcpu *vcpu, int req);
 void hvx_vcpu_reset(struct hvx_vcpu *vcpu);
+void hvx_vcpu_init_reset(struct hvx_vcpu *vcpu);
 void hvx_skip_insn(struct hvx_vcpu *vcpu, unsigned int len);
 bool hvx_vcpu_long_mode(struct hvx_vcpu *vcpu);
 

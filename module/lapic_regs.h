@@ -27,6 +27,8 @@
  */
 #define HVX_LAPIC_VERSION	0x14
 #define HVX_LAPIC_MAX_LVT	5
+/* The LVT timer's mode field (11.5.4); <asm/apicdef.h> names its values. */
+#define HVX_LVTT_MODE_MASK	(3u << 17)
 
 /* A decoded interrupt command (ICR, SDM Vol 3 11.6.1). */
 struct hvx_lapic_ipi {

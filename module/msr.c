@@ -104,8 +104,22 @@ static bool canonical(u64 addr)
 	return (u64)((s64)addr << 16 >> 16) == addr;
 }
 
+/* The x2APIC MSR range (SDM Vol 3 11.12.1.2) and the TSC deadline. */
+static bool lapic_msr(u32 index)
+{
+	return (index >= APIC_BASE_MSR && index <= APIC_BASE_MSR + 0xff) ||
+	       index == MSR_IA32_TSC_DEADLINE;
+}
+
 int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data, bool host)
 {
+	int r;
+
+	if (lapic_msr(index)) {
+		r = hvx_lapic_get_msr(vcpu, index, data);
+		if (r != -ENOENT)
+			return r;
+	}
 	switch (index) {
 	case MSR_IA32_TSC:
 		*data = rdtsc() + vcpu->tsc_offset;
@@ -122,6 +136,14 @@ int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data, bool host)
 
 int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 {
+	u64 old;
+	int r;
+
+	if (lapic_msr(index)) {
+		r = hvx_lapic_set_msr(vcpu, index, data);
+		if (r != -ENOENT)
+			return r;
+	}
 	switch (index) {
 	case MSR_IA32_TSC:
 		vcpu->tsc_offset = data - rdtsc();
@@ -129,7 +151,9 @@ int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_IA32_APICBASE:
 		if (!hvx_apic_base_valid(vcpu, data, host))
 			return 1;
+		old = vcpu->apic_base;
 		vcpu->apic_base = data;
+		hvx_lapic_set_base(vcpu, old);
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		vcpu->misc_enable = data;

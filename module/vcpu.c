@@ -78,9 +78,14 @@ void hvx_vcpu_request(struct hvx_vcpu *vcpu, int req)
 	set_bit(req, &vcpu->requests);
 }
 
-/* Power-on state: SDM Vol 3 Table 10-1 / APM Vol 2 14.1.3. */
-void hvx_vcpu_reset(struct hvx_vcpu *vcpu)
+/*
+ * Power-on state: SDM Vol 3 Table 10-1 / APM Vol 2 14.1.3. INIT (@init)
+ * leaves the x87/SSE state, IA32_APIC_BASE and the other MSRs alone.
+ */
+static void vcpu_reset(struct hvx_vcpu *vcpu, bool init)
 {
+	u64 apic_base = vcpu->apic_base, misc_enable = vcpu->misc_enable;
+
 	memset(vcpu->regs, 0, sizeof(vcpu->regs));
 	/* EDX holds the processor signature after reset; KVM reports 0x600. */
 	vcpu->regs[HVX_RDX] = 0x600;
@@ -95,8 +100,27 @@ void hvx_vcpu_reset(struct hvx_vcpu *vcpu)
 	vcpu->irq_queued = false;
 	vcpu->nmi_pending = 0;
 	hvx_dr_reset(vcpu);
-	hvx_fpu_reset(vcpu);
+	if (init) {
+		vcpu->apic_base = apic_base;
+		vcpu->misc_enable = misc_enable;
+	} else {
+		hvx_fpu_reset(vcpu);
+		hvx_lapic_reset(vcpu);
+		/* With the APIC in the kernel, APs wait for INIT and SIPI. */
+		vcpu->mp_state = vcpu->lapic && vcpu->id ?
+				 KVM_MP_STATE_UNINITIALIZED : KVM_MP_STATE_RUNNABLE;
+	}
 	hvx_ops->vcpu_reset(vcpu);
+}
+
+void hvx_vcpu_reset(struct hvx_vcpu *vcpu)
+{
+	vcpu_reset(vcpu, false);
+}
+
+void hvx_vcpu_init_reset(struct hvx_vcpu *vcpu)
+{
+	vcpu_reset(vcpu, true);
 }
 
 void hvx_skip_insn(struct hvx_vcpu *vcpu, unsigned int len)
@@ -188,6 +212,13 @@ static int vcpu_run(struct hvx_vcpu *vcpu)
 			run->exit_reason = KVM_EXIT_INTR;
 			r = -EINTR;
 			break;
+		}
+		hvx_lapic_process_events(vcpu);
+		if (vcpu->mp_state != KVM_MP_STATE_RUNNABLE) {
+			srcu_read_unlock(&vcpu->vm->srcu, idx);
+			r = hvx_vcpu_block(vcpu);
+			idx = srcu_read_lock(&vcpu->vm->srcu);
+			continue;
 		}
 		srcu_read_unlock(&vcpu->vm->srcu, idx);
 		cond_resched();
@@ -296,7 +327,10 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 		struct kvm_regs regs;
 		struct kvm_sregs sregs;
 		struct kvm_fpu fpu;
+		struct kvm_lapic_state lapic;
 	} *u;
+	struct kvm_mp_state mp;
+	u64 old;
 	long r;
 
 	switch (ioctl) {
@@ -343,6 +377,13 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 			return -EFAULT;
 		return hvx_vcpu_interrupt(vcpu, &irq);
 	}
+	case KVM_GET_MP_STATE:
+		mp.mp_state = hvx_vcpu_get_mp_state(vcpu);
+		return copy_to_user(argp, &mp, sizeof(mp)) ? -EFAULT : 0;
+	case KVM_SET_MP_STATE:
+		if (copy_from_user(&mp, argp, sizeof(mp)))
+			return -EFAULT;
+		return hvx_vcpu_set_mp_state(vcpu, mp.mp_state);
 	case KVM_GET_MSRS:
 		return vcpu_get_msrs(vcpu, argp, false);
 	case KVM_SET_MSRS:
@@ -383,10 +424,30 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 			break;
 		}
 		hvx_ops->set_sregs(vcpu, &u->sregs);
+		old = vcpu->apic_base;
 		vcpu->apic_base = u->sregs.apic_base;
+		hvx_lapic_set_base(vcpu, old);
 		hvx_set_interrupt_bitmap(vcpu, u->sregs.interrupt_bitmap);
 		/* New paging state: cached translations are stale. */
 		hvx_vcpu_request(vcpu, HVX_REQ_TLB_FLUSH);
+		break;
+	case KVM_GET_LAPIC:
+		/* KVM: -EINVAL without an in-kernel APIC. */
+		if (!vcpu->lapic) {
+			r = -EINVAL;
+			break;
+		}
+		hvx_lapic_get_state(vcpu, &u->lapic);
+		if (copy_to_user(argp, &u->lapic, sizeof(u->lapic)))
+			r = -EFAULT;
+		break;
+	case KVM_SET_LAPIC:
+		if (!vcpu->lapic)
+			r = -EINVAL;
+		else if (copy_from_user(&u->lapic, argp, sizeof(u->lapic)))
+			r = -EFAULT;
+		else
+			r = hvx_lapic_set_state(vcpu, &u->lapic);
 		break;
 	case KVM_GET_FPU:
 		hvx_fpu_get(vcpu, &u->fpu);
@@ -473,6 +534,7 @@ static void vcpu_free(struct hvx_vcpu *vcpu)
 {
 	struct hvx_vm *vm = vcpu->vm;
 
+	hvx_lapic_free(vcpu);
 	if (vcpu->arch)
 		hvx_ops->vcpu_free(vcpu);
 	hvx_fpu_free(vcpu);
@@ -499,6 +561,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 	vcpu->index = index;
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
+	init_waitqueue_head(&vcpu->wq);
 	preempt_notifier_init(&vcpu->pn, &hvx_preempt_ops);
 
 	r = -ENOMEM;
@@ -512,6 +575,11 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 	r = hvx_ops->vcpu_create(vcpu);
 	if (r)
 		goto err;
+	if (vm->irqchip != HVX_IRQCHIP_NONE) {
+		r = hvx_lapic_create(vcpu);
+		if (r)
+			goto err;
+	}
 	/* Guest TSC starts near zero, as on KVM. */
 	vcpu->tsc_offset = -rdtsc();
 	/* The reset writes backend state that may need the CPU (a VMCS). */

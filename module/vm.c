@@ -157,14 +157,48 @@ out:
 	return r;
 }
 
+/* KVM's bound on KVM_CAP_SPLIT_IRQCHIP's pins (KVM_MAX_IRQ_ROUTES). */
+#define HVX_MAX_RESERVED_IOAPIC_PINS	4096
+
+/*
+ * KVM_CAP_SPLIT_IRQCHIP: local APICs in the kernel, for vCPUs created
+ * after this. Not yet reported by KVM_CHECK_EXTENSION: a split irqchip's
+ * userspace IOAPIC needs GSI routing and KVM_EXIT_IOAPIC_EOI, which
+ * hvx lacks so far; what is here behaves as KVM's does without routes.
+ */
+static int vm_enable_split_irqchip(struct hvx_vm *vm, const struct kvm_enable_cap *cap)
+{
+	int r;
+
+	if (cap->args[0] > HVX_MAX_RESERVED_IOAPIC_PINS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	/* KVM: -EEXIST for a second irqchip and once vCPUs exist. */
+	r = -EEXIST;
+	if (vm->irqchip == HVX_IRQCHIP_NONE && !atomic_read(&vm->online_vcpus)) {
+		vm->irqchip = HVX_IRQCHIP_SPLIT;
+		vm->nr_reserved_ioapic_pins = cap->args[0];
+		r = 0;
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
 static int hvx_vm_ioctl_enable_cap(struct hvx_vm *vm, void __user *argp)
 {
 	struct kvm_enable_cap cap;
 
 	if (copy_from_user(&cap, argp, sizeof(cap)))
 		return -EFAULT;
-	/* hvx has no VM capability to enable; KVM says -EINVAL for those. */
-	return -EINVAL;
+	if (cap.flags)
+		return -EINVAL;
+	switch (cap.cap) {
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return vm_enable_split_irqchip(vm, &cap);
+	default:
+		/* KVM's answer for a capability it cannot enable on a VM. */
+		return -EINVAL;
+	}
 }
 
 static long hvx_vm_ioctl(struct file *filp, unsigned int ioctl,
@@ -191,6 +225,13 @@ static long hvx_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return hvx_check_extension(vm, arg);
 	case KVM_ENABLE_CAP:
 		return hvx_vm_ioctl_enable_cap(vm, argp);
+	case KVM_SIGNAL_MSI: {
+		struct kvm_msi msi;
+
+		if (copy_from_user(&msi, argp, sizeof(msi)))
+			return -EFAULT;
+		return hvx_vm_signal_msi(vm, &msi);
+	}
 	case KVM_IOEVENTFD: {
 		struct kvm_ioeventfd args;
 

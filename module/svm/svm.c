@@ -335,6 +335,7 @@ const struct hvx_backend_ops hvx_svm_ops = {
 	.set_sregs		= svm_set_sregs,
 	.get_segment		= svm_get_segment,
 	.get_cr			= svm_get_cr,
+	.set_cr8		= svm_set_cr8,
 	.get_efer		= svm_get_efer,
 	.get_cpl		= svm_get_cpl,
 	.get_msr		= svm_get_msr,

@@ -67,6 +67,7 @@ void svm_get_sregs(struct hvx_vcpu *vcpu, struct kvm_sregs *sregs);
 void svm_set_sregs(struct hvx_vcpu *vcpu, const struct kvm_sregs *sregs);
 void svm_get_segment(struct hvx_vcpu *vcpu, struct kvm_segment *var, int seg);
 u64 svm_get_cr(struct hvx_vcpu *vcpu, int cr);
+void svm_set_cr8(struct hvx_vcpu *vcpu, u8 cr8);
 u64 svm_get_efer(struct hvx_vcpu *vcpu);
 int svm_get_cpl(struct hvx_vcpu *vcpu);
 int svm_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);

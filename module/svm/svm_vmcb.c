@@ -210,6 +210,13 @@ u64 svm_get_cr(struct hvx_vcpu *vcpu, int cr)
 	}
 }
 
+void svm_set_cr8(struct hvx_vcpu *vcpu, u8 cr8)
+{
+	struct vmcb_control_area *c = &to_vmcb(vcpu)->control;
+
+	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | (cr8 & V_TPR_MASK);
+}
+
 u64 svm_get_efer(struct hvx_vcpu *vcpu)
 {
 	return to_vmcb(vcpu)->save.efer & ~EFER_SVME;

@@ -684,6 +684,7 @@ const struct hvx_backend_ops hvx_vmx_ops = {
 	.get_segment		= vmx_get_segment,
 	.get_cr			= vmx_get_cr,
 	.set_cr			= vmx_set_cr,
+	.set_cr8		= vmx_set_cr8,
 	.get_efer		= vmx_get_efer,
 	.get_cpl		= vmx_get_cpl,
 	.get_msr		= vmx_get_msr,

@@ -81,6 +81,7 @@ void vmx_set_sregs(struct hvx_vcpu *vcpu, const struct kvm_sregs *sregs);
 void vmx_get_segment(struct hvx_vcpu *vcpu, struct kvm_segment *var, int seg);
 u64 vmx_get_cr(struct hvx_vcpu *vcpu, int cr);
 int vmx_set_cr(struct hvx_vcpu *vcpu, int cr, u64 val);
+void vmx_set_cr8(struct hvx_vcpu *vcpu, u8 cr8);
 u64 vmx_get_efer(struct hvx_vcpu *vcpu);
 int vmx_get_cpl(struct hvx_vcpu *vcpu);
 int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);

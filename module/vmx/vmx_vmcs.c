@@ -184,6 +184,12 @@ u64 vmx_get_cr(struct hvx_vcpu *vcpu, int cr)
 	}
 }
 
+/* CR8 exits both ways (no TPR shadow yet): it is only this field. */
+void vmx_set_cr8(struct hvx_vcpu *vcpu, u8 cr8)
+{
+	to_vmx(vcpu)->cr8 = cr8;
+}
+
 /* A guest MOV to CR the core already checked (cr.c). */
 int vmx_set_cr(struct hvx_vcpu *vcpu, int cr, u64 val)
 {
