@@ -34,7 +34,12 @@ enum hrtimer_restart lapic_timer_fn(struct hrtimer *timer)
 	atomic_inc(&apic->timer_pending);
 	hvx_vcpu_kick(apic->vcpu);
 	if (READ_ONCE(apic->periodic)) {
-		hrtimer_add_expires_ns(timer, apic->period_ns);
+		/*
+		 * Periods the host was too busy to fire on are not caught up
+		 * one by one: like a vector already set in the IRR, they
+		 * coalesce into the one just counted.
+		 */
+		hrtimer_forward_now(timer, ns_to_ktime(apic->period_ns));
 		return HRTIMER_RESTART;
 	}
 	return HRTIMER_NORESTART;
@@ -104,7 +109,9 @@ void lapic_timer_set_deadline(struct hvx_lapic *apic, u64 deadline)
 		atomic_inc(&apic->timer_pending);
 		return;
 	}
-	timer_start_ns(apic, mul_u64_u32_div(deadline - now, NSEC_PER_MSEC, tsc_khz));
+	/* A deadline centuries away must not wrap ktime into the past. */
+	timer_start_ns(apic, min_t(u64, mul_u64_u32_div(deadline - now, NSEC_PER_MSEC, tsc_khz),
+				   KTIME_MAX / 2));
 }
 
 /*

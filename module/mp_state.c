@@ -60,7 +60,8 @@ static bool vcpu_wakes(struct hvx_vcpu *vcpu)
 		return true;
 	if (vcpu->mp_state != KVM_MP_STATE_HALTED)
 		return false;
-	if (vcpu->nmi_pending)
+	/* An NMI waiting behind the one being handled wakes nothing yet. */
+	if (vcpu->nmi_pending && !hvx_ops->nmi_blocked(vcpu))
 		return true;
 	return (vcpu->rflags & X86_EFLAGS_IF) &&
 	       (vcpu->irq_queued || hvx_lapic_has_interrupt(vcpu));
