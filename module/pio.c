@@ -99,7 +99,7 @@ int hvx_handle_io(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	unsigned int size = exit->io.size;
 	bool down = vcpu->rflags & X86_EFLAGS_DF;
 	u64 mask, rcx, linear;
-	u32 count = 1;
+	u32 count = 1, val = vcpu->regs[HVX_RAX];
 
 	if (exit->io.string) {
 		if (string_prefixes(vcpu, exit))
@@ -119,6 +119,12 @@ int hvx_handle_io(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		    string_copy(vcpu, linear, vcpu->pio_data, count, size, down, false))
 			return string_fault(vcpu, linear);
 		p->linear = linear;
+	} else if (hvx_pic_pio(vcpu->vm, exit->io.port, size, exit->io.in, &val)) {
+		/* The in-kernel PIC's ports: no exit. */
+		if (exit->io.in)
+			write_reg_width(&vcpu->regs[HVX_RAX], val, size);
+		hvx_skip_insn(vcpu, exit->insn_len);
+		return 1;
 	} else if (!exit->io.in) {
 		/* A doorbell with an ioeventfd: signal it, no exit. */
 		if (hvx_ioeventfd_write(vcpu->vm, true, exit->io.port, size,

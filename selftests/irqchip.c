@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The full in-kernel irqchip (KVM_CREATE_IRQCHIP): the IOAPIC at
+ * 0xfec00000 (82093AA datasheet), the dual 8259A PIC on ports 0x20/0xa0
+ * with its ELCR, KVM_IRQ_LINE(_STATUS) into both (GSI n is IOAPIC pin n
+ * and, below 16, PIC line n), level-triggered EOIs from the local APIC
+ * back to the IOAPIC, the PIC's ExtINT through vCPU 0's LINT0, and
+ * KVM_GET/SET_IRQCHIP (Documentation/virt/kvm/api.rst).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "kvm_util.h"
+
+#define APIC_GPA	0xfee00000UL
+#define APIC_EOI	0xb0
+#define APIC_SPIV	0xf0
+#define APIC_SPIV_ENABLE	(1u << 8)
+
+#define IOAPIC_GPA	0xfec00000UL
+#define IOAPIC_ID	0x00
+#define IOAPIC_VER	0x01
+#define IOAPIC_REDIR(pin)	(0x10 + 2 * (pin))
+
+#define REDIR_REMOTE_IRR	(1u << 14)
+#define REDIR_LEVEL		(1u << 15)
+#define REDIR_MASKED		(1u << 16)
+
+#define EDGE_PIN	17
+#define LEVEL_PIN	18
+#define MASKED_PIN	19
+#define EDGE_VEC	0x61
+#define LEVEL_VEC	0x62
+#define MASKED_VEC	0x63
+
+#define PIC_BASE_M	0x20
+#define PIC_BASE_S	0x28
+#define PIC_IRQ_M	3	/* master IR3: vector 0x23 */
+#define PIC_IRQ_S	10	/* slave IR2: vector 0x2a */
+
+static inline void apic_write(unsigned int reg, uint32_t val)
+{
+	*(volatile uint32_t *)(APIC_GPA + reg) = val;
+}
+
+static inline uint32_t ioapic_read(uint32_t reg)
+{
+	*(volatile uint32_t *)IOAPIC_GPA = reg;
+	return *(volatile uint32_t *)(IOAPIC_GPA + 0x10);
+}
+
+static inline void ioapic_write(uint32_t reg, uint32_t val)
+{
+	*(volatile uint32_t *)IOAPIC_GPA = reg;
+	*(volatile uint32_t *)(IOAPIC_GPA + 0x10) = val;
+}
+
+/* Pin @pin to @vector at APIC ID 0, physical, fixed (datasheet 3.2.4). */
+static inline void ioapic_route(int pin, uint32_t low)
+{
+	ioapic_write(IOAPIC_REDIR(pin) + 1, 0);
+	ioapic_write(IOAPIC_REDIR(pin), low);
+}
+
+/* What the guest's interrupt handlers saw. */
+static volatile uint64_t nirqs, last_vector;
+
+/* Edge interrupts: the handler ends them at the APIC. */
+static void guest_irq_eoi(struct ex_regs *regs)
+{
+	nirqs++;
+	last_vector = regs->vector;
+	apic_write(APIC_EOI, 0);
+}
+
+/* Level and PIC interrupts: the guest's main code sends the EOI. */
+static void guest_irq(struct ex_regs *regs)
+{
+	nirqs++;
+	last_vector = regs->vector;
+}
+
+/* Let pending interrupts in for a few instructions, without waiting. */
+static inline void irq_window(void)
+{
+	asm volatile("sti; nop; nop; nop; cli" ::: "memory");
+}
+
+static void wait_irqs(uint64_t n)
+{
+	while (nirqs < n)
+		asm volatile("sti; hlt; cli" ::: "memory");
+}
+
+static struct vcpu *irqchip_vm(void *fn)
+{
+	struct vm *vm = vm_create();
+	struct vcpu *vcpu;
+
+	TEST_ASSERT_OK(ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0));
+	vcpu = vm_vcpu_add(vm, 0);
+	vm_install_exception_handler(vm, EDGE_VEC, guest_irq_eoi);
+	vm_install_exception_handler(vm, LEVEL_VEC, guest_irq);
+	vm_install_exception_handler(vm, MASKED_VEC, guest_irq);
+	vm_install_exception_handler(vm, PIC_BASE_M + PIC_IRQ_M, guest_irq);
+	vm_install_exception_handler(vm, PIC_BASE_S + (PIC_IRQ_S & 7), guest_irq);
+	vcpu_set_entry(vcpu, fn);
+	return vcpu;
+}
+
+static int irq_line(struct vm *vm, uint32_t gsi, uint32_t level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	TEST_ASSERT_OK(ioctl(vm->fd, KVM_IRQ_LINE_STATUS, &irq));
+	return irq.status;
+}
+
+static void get_irqchip(struct vm *vm, uint32_t id, struct kvm_irqchip *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->chip_id = id;
+	TEST_ASSERT_OK(ioctl(vm->fd, KVM_GET_IRQCHIP, c));
+}
+
+/*
+ * KVM_CREATE_IRQCHIP once, before vCPUs: -EEXIST for a second irqchip
+ * (split included), -EINVAL once a vCPU exists. Without it, the
+ * irqchip ioctls are -ENXIO; with it, KVM_INTERRUPT is.
+ */
+static void create_rules(void)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
+	struct kvm_irq_level irq = { .irq = 1, .level = 1 };
+	struct kvm_interrupt intr = { .irq = 0x30 };
+	struct kvm_lapic_state lapic;
+	struct kvm_irqchip c = { .chip_id = KVM_IRQCHIP_IOAPIC };
+	struct vm *vm = vm_create();
+	struct vcpu *vcpu;
+
+	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_IRQ_LINE, &irq), ENXIO);
+	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_IRQ_LINE_STATUS, &irq), ENXIO);
+	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_GET_IRQCHIP, &c), ENXIO);
+	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_SET_IRQCHIP, &c), ENXIO);
+	TEST_ASSERT_OK(ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0));
+	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0), EEXIST);
+	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_ENABLE_CAP, &cap), EEXIST);
+	vcpu = vm_vcpu_add(vm, 0);
+	/* The vCPU got a local APIC. */
+	TEST_ASSERT_OK(ioctl(vcpu->fd, KVM_GET_LAPIC, &lapic));
+	TEST_ASSERT_ERRNO(ioctl(vcpu->fd, KVM_INTERRUPT, &intr), ENXIO);
+	c.chip_id = 3;
+	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_GET_IRQCHIP, &c), EINVAL);
+	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_SET_IRQCHIP, &c), EINVAL);
+	vm_free(vm);
+
+	vm = vm_create();
+	vm_vcpu_add(vm, 0);
+	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0), EINVAL);
+	vm_free(vm);
+
+	vm = vm_create();
+	TEST_ASSERT_OK(ioctl(vm->fd, KVM_ENABLE_CAP, &cap));
+	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0), EEXIST);
+	/* A split irqchip has no routes for KVM_IRQ_LINE: status -1. */
+	TEST_ASSERT_EQ(irq_line(vm, 1, 1), -1);
+	c.chip_id = KVM_IRQCHIP_IOAPIC;
+	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_GET_IRQCHIP, &c), ENXIO);
+	vm_free(vm);
+}
+
+/* The IOAPIC's registers through its MMIO window (datasheet 3.2). */
+static void guest_ioapic_regs(void)
+{
+	/* Version 0x11, 24 entries (maximum redirection entry 23). */
+	GUEST_ASSERT_EQ(ioapic_read(IOAPIC_VER), 0x170011);
+	GUEST_ASSERT_EQ(ioapic_read(IOAPIC_ID), 0);
+	ioapic_write(IOAPIC_ID, 0x0a000000);
+	GUEST_ASSERT_EQ(ioapic_read(IOAPIC_ID), 0x0a000000);
+	/* Every pin comes up masked. */
+	GUEST_ASSERT_EQ(ioapic_read(IOAPIC_REDIR(0)), REDIR_MASKED);
+	GUEST_ASSERT_EQ(ioapic_read(IOAPIC_REDIR(23) + 1), 0);
+	/* Remote IRR and delivery status are read-only. */
+	ioapic_write(IOAPIC_REDIR(5), 0x1ffff);
+	GUEST_ASSERT_EQ(ioapic_read(IOAPIC_REDIR(5)), 0x1afff);
+	ioapic_write(IOAPIC_REDIR(5) + 1, 0xff000000);
+	GUEST_ASSERT_EQ(ioapic_read(IOAPIC_REDIR(5) + 1), 0xff000000);
+	/* Past the last entry: all ones. */
+	GUEST_ASSERT_EQ(ioapic_read(IOAPIC_REDIR(24)), 0xffffffff);
+	GUEST_DONE();
+}
+
+static void ioapic_regs(void)
+{
+	struct vcpu *vcpu = irqchip_vm(guest_ioapic_regs);
+	struct kvm_irqchip c;
+
+	vcpu_run_expect_done(vcpu);
+	get_irqchip(vcpu->vm, KVM_IRQCHIP_IOAPIC, &c);
+	TEST_ASSERT_EQ(c.chip.ioapic.id, 0xa);
+	TEST_ASSERT_EQ(c.chip.ioapic.redirtbl[5].bits, 0xff0000000001afffULL);
+	vm_free(vcpu->vm);
+}
+
+/* An edge pin: one interrupt per rising edge, with the programmed vector. */
+static void guest_ioapic_edge(void)
+{
+	apic_write(APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
+	ioapic_route(EDGE_PIN, EDGE_VEC);
+	GUEST_SYNC(0);
+	wait_irqs(1);
+	GUEST_ASSERT_EQ(last_vector, EDGE_VEC);
+	GUEST_SYNC(1);
+	irq_window();
+	GUEST_ASSERT_EQ(nirqs, 1);
+	GUEST_DONE();
+}
+
+static void ioapic_edge(void)
+{
+	struct vcpu *vcpu = irqchip_vm(guest_ioapic_edge);
+	struct vm *vm = vcpu->vm;
+
+	vcpu_run_expect_sync(vcpu, 0);
+	/* Delivered to one APIC; a second raise while high is coalesced. */
+	TEST_ASSERT_EQ(irq_line(vm, EDGE_PIN, 1), 1);
+	TEST_ASSERT_EQ(irq_line(vm, EDGE_PIN, 1), 0);
+	TEST_ASSERT_EQ(irq_line(vm, EDGE_PIN, 0), 1);
+	vcpu_run_expect_sync(vcpu, 1);
+	vcpu_run_expect_done(vcpu);
+	vm_free(vm);
+}
+
+/*
+ * A level pin: Remote IRR from delivery until the APIC's EOI; an EOI
+ * with the line still high delivers again, one with it low does not.
+ */
+static void guest_ioapic_level(void)
+{
+	apic_write(APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
+	ioapic_route(LEVEL_PIN, LEVEL_VEC | REDIR_LEVEL);
+	GUEST_SYNC(0);
+	wait_irqs(1);
+	GUEST_ASSERT_EQ(last_vector, LEVEL_VEC);
+	GUEST_SYNC(ioapic_read(IOAPIC_REDIR(LEVEL_PIN)));
+	/* The line is still high: the EOI brings the interrupt back. */
+	apic_write(APIC_EOI, 0);
+	wait_irqs(2);
+	GUEST_SYNC(2);
+	/* Now the line is low: the EOI ends it. */
+	apic_write(APIC_EOI, 0);
+	GUEST_SYNC(ioapic_read(IOAPIC_REDIR(LEVEL_PIN)));
+	irq_window();
+	GUEST_ASSERT_EQ(nirqs, 2);
+	GUEST_DONE();
+}
+
+static void ioapic_level(void)
+{
+	struct vcpu *vcpu = irqchip_vm(guest_ioapic_level);
+	struct vm *vm = vcpu->vm;
+	struct kvm_irqchip c;
+
+	vcpu_run_expect_sync(vcpu, 0);
+	TEST_ASSERT_EQ(irq_line(vm, LEVEL_PIN, 1), 1);
+	/* Remote IRR set: a second raise is not delivered again. */
+	TEST_ASSERT_EQ(irq_line(vm, LEVEL_PIN, 1), -1);
+	vcpu_run_expect_sync(vcpu, LEVEL_VEC | REDIR_LEVEL | REDIR_REMOTE_IRR);
+	get_irqchip(vm, KVM_IRQCHIP_IOAPIC, &c);
+	TEST_ASSERT_EQ(c.chip.ioapic.irr, 1u << LEVEL_PIN);
+	TEST_ASSERT_EQ(c.chip.ioapic.redirtbl[LEVEL_PIN].fields.remote_irr, 1);
+	vcpu_run_expect_sync(vcpu, 2);
+	TEST_ASSERT_EQ(irq_line(vm, LEVEL_PIN, 0), 1);
+	vcpu_run_expect_sync(vcpu, LEVEL_VEC | REDIR_LEVEL);
+	vcpu_run_expect_done(vcpu);
+	get_irqchip(vm, KVM_IRQCHIP_IOAPIC, &c);
+	TEST_ASSERT_EQ(c.chip.ioapic.irr, 0);
+	vm_free(vm);
+}
+
+/*
+ * A masked pin sends nothing; a level pin unmasked while its line is
+ * high sends then.
+ */
+static void guest_ioapic_masked(void)
+{
+	apic_write(APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
+	ioapic_route(MASKED_PIN, MASKED_VEC | REDIR_LEVEL | REDIR_MASKED);
+	GUEST_SYNC(0);
+	irq_window();
+	GUEST_ASSERT_EQ(nirqs, 0);
+	ioapic_route(MASKED_PIN, MASKED_VEC | REDIR_LEVEL);
+	wait_irqs(1);
+	GUEST_ASSERT_EQ(last_vector, MASKED_VEC);
+	GUEST_SYNC(ioapic_read(IOAPIC_REDIR(MASKED_PIN)));
+	apic_write(APIC_EOI, 0);
+	GUEST_DONE();
+}
+
+static void ioapic_masked(void)
+{
+	struct vcpu *vcpu = irqchip_vm(guest_ioapic_masked);
+	struct vm *vm = vcpu->vm;
+	struct kvm_irqchip c;
+
+	vcpu_run_expect_sync(vcpu, 0);
+	TEST_ASSERT_EQ(irq_line(vm, MASKED_PIN, 1), -1);
+	get_irqchip(vm, KVM_IRQCHIP_IOAPIC, &c);
+	TEST_ASSERT_EQ(c.chip.ioapic.irr, 1u << MASKED_PIN);
+	vcpu_run_expect_sync(vcpu, MASKED_VEC | REDIR_LEVEL | REDIR_REMOTE_IRR);
+	TEST_ASSERT_EQ(irq_line(vm, MASKED_PIN, 0), 1);
+	vcpu_run_expect_done(vcpu);
+	vm_free(vm);
+}
+
+/* ICW1-4 for one 8259A (datasheet "Initialization Command Words"). */
+static void pic_init(uint16_t port, uint8_t base, uint8_t icw3)
+{
+	outb(port, 0x11);		/* ICW1: edge, cascade, ICW4 follows */
+	outb(port + 1, base);		/* ICW2: vector base */
+	outb(port + 1, icw3);		/* ICW3: cascade wiring */
+	outb(port + 1, 0x01);		/* ICW4: 8086 mode, normal EOI */
+}
+
+static uint8_t pic_isr(uint16_t port)
+{
+	outb(port, 0x0b);		/* OCW3: read ISR */
+	return inb(port);
+}
+
+/*
+ * The PIC programmed by the guest: IR3 of the master, then IR2 of the
+ * slave (master IR2), arrive as ExtINT with vector base + line, only
+ * with IF set; ISR until the guest's EOI (OCW2).
+ */
+static void guest_pic(void)
+{
+	pic_init(0x20, PIC_BASE_M, 0x04);
+	pic_init(0xa0, PIC_BASE_S, 0x02);
+	outb(0x21, (uint8_t)~((1u << PIC_IRQ_M) | (1u << 2)));
+	outb(0xa1, (uint8_t)~(1u << (PIC_IRQ_S & 7)));
+	GUEST_ASSERT_EQ(inb(0x21), (uint8_t)~((1u << PIC_IRQ_M) | (1u << 2)));
+	GUEST_SYNC(0);
+	/* Raised while IF is clear: it waits. */
+	asm volatile("nop; nop; nop" ::: "memory");
+	GUEST_ASSERT_EQ(nirqs, 0);
+	outb(0x20, 0x0a);		/* OCW3: read IRR */
+	GUEST_ASSERT_EQ(inb(0x20), 1u << PIC_IRQ_M);
+	wait_irqs(1);
+	GUEST_ASSERT_EQ(last_vector, PIC_BASE_M + PIC_IRQ_M);
+	GUEST_ASSERT_EQ(pic_isr(0x20), 1u << PIC_IRQ_M);
+	outb(0x20, 0x20);		/* OCW2: non-specific EOI */
+	GUEST_ASSERT_EQ(pic_isr(0x20), 0);
+	GUEST_SYNC(1);
+	wait_irqs(2);
+	GUEST_ASSERT_EQ(last_vector, PIC_BASE_S + (PIC_IRQ_S & 7));
+	GUEST_ASSERT_EQ(pic_isr(0x20), 1u << 2);
+	GUEST_ASSERT_EQ(pic_isr(0xa0), 1u << (PIC_IRQ_S & 7));
+	outb(0xa0, 0x20);
+	outb(0x20, 0x20);
+	GUEST_ASSERT_EQ(pic_isr(0xa0), 0);
+	GUEST_ASSERT_EQ(pic_isr(0x20), 0);
+	GUEST_DONE();
+}
+
+static void pic_extint(void)
+{
+	struct vcpu *vcpu = irqchip_vm(guest_pic);
+	struct vm *vm = vcpu->vm;
+	struct kvm_irqchip c;
+
+	vcpu_run_expect_sync(vcpu, 0);
+	/* The PIC takes it (1); IOAPIC pin 3 is masked (not counted). */
+	TEST_ASSERT_EQ(irq_line(vm, PIC_IRQ_M, 1), 1);
+	TEST_ASSERT_EQ(irq_line(vm, PIC_IRQ_M, 0), 2);
+	vcpu_run_expect_sync(vcpu, 1);
+	TEST_ASSERT_EQ(irq_line(vm, PIC_IRQ_S, 1), 1);
+	TEST_ASSERT_EQ(irq_line(vm, PIC_IRQ_S, 0), 2);
+	vcpu_run_expect_done(vcpu);
+	get_irqchip(vm, KVM_IRQCHIP_PIC_MASTER, &c);
+	TEST_ASSERT_EQ(c.chip.pic.irq_base, PIC_BASE_M);
+	TEST_ASSERT_EQ(c.chip.pic.imr, (uint8_t)~((1u << PIC_IRQ_M) | (1u << 2)));
+	TEST_ASSERT_EQ(c.chip.pic.isr, 0);
+	TEST_ASSERT_EQ(c.chip.pic.init_state, 0);
+	get_irqchip(vm, KVM_IRQCHIP_PIC_SLAVE, &c);
+	TEST_ASSERT_EQ(c.chip.pic.irq_base, PIC_BASE_S);
+	vm_free(vm);
+}
+
+/*
+ * KVM_GET_IRQCHIP's power-on state and KVM_SET_IRQCHIP/KVM_GET_IRQCHIP
+ * round trips of all three chips; the guest sees what was set.
+ */
+static void guest_read_ioapic_id(void)
+{
+	GUEST_SYNC(ioapic_read(IOAPIC_ID));
+	outb(0xa0, 0x0a);
+	GUEST_SYNC(inb(0xa1));
+	GUEST_SYNC(inb(0x4d1));
+	GUEST_DONE();
+}
+
+static void irqchip_roundtrip(void)
+{
+	struct vcpu *vcpu = irqchip_vm(guest_read_ioapic_id);
+	struct vm *vm = vcpu->vm;
+	struct kvm_irqchip c, back;
+	int i;
+
+	get_irqchip(vm, KVM_IRQCHIP_PIC_MASTER, &c);
+	TEST_ASSERT_EQ(c.chip.pic.elcr_mask, 0xf8);
+	TEST_ASSERT_EQ(c.chip.pic.imr, 0);
+	TEST_ASSERT_EQ(c.chip.pic.irq_base, 0);
+	get_irqchip(vm, KVM_IRQCHIP_PIC_SLAVE, &c);
+	TEST_ASSERT_EQ(c.chip.pic.elcr_mask, 0xde);
+	get_irqchip(vm, KVM_IRQCHIP_IOAPIC, &c);
+	TEST_ASSERT_EQ(c.chip.ioapic.base_address, IOAPIC_GPA);
+	TEST_ASSERT_EQ(c.chip.ioapic.id, 0);
+	TEST_ASSERT_EQ(c.chip.ioapic.irr, 0);
+	for (i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
+		TEST_ASSERT_EQ(c.chip.ioapic.redirtbl[i].bits, REDIR_MASKED);
+
+	c.chip.ioapic.id = 3;
+	c.chip.ioapic.ioregsel = 0x12;
+	c.chip.ioapic.redirtbl[7].bits = 0x0300000000018a45ULL;
+	TEST_ASSERT_OK(ioctl(vm->fd, KVM_SET_IRQCHIP, &c));
+	get_irqchip(vm, KVM_IRQCHIP_IOAPIC, &back);
+	TEST_ASSERT(!memcmp(&back, &c, sizeof(c)), "IOAPIC state differs after SET/GET");
+
+	get_irqchip(vm, KVM_IRQCHIP_PIC_SLAVE, &c);
+	c.chip.pic.imr = 0x5a;
+	c.chip.pic.irq_base = 0x70;
+	c.chip.pic.elcr = 0x02;
+	c.chip.pic.read_reg_select = 1;
+	TEST_ASSERT_OK(ioctl(vm->fd, KVM_SET_IRQCHIP, &c));
+	get_irqchip(vm, KVM_IRQCHIP_PIC_SLAVE, &back);
+	TEST_ASSERT(!memcmp(&back, &c, sizeof(c)), "PIC state differs after SET/GET");
+
+	vcpu_run_expect_sync(vcpu, 3u << 24);
+	vcpu_run_expect_sync(vcpu, 0x5a);
+	vcpu_run_expect_sync(vcpu, 0x02);
+	vcpu_run_expect_done(vcpu);
+	vm_free(vm);
+}
+
+static const struct test_case cases[] = {
+	TEST_CASE(create_rules, "KVM_CREATE_IRQCHIP: once, before vCPUs; ENXIO without it"),
+	TEST_CASE(ioapic_regs, "IOAPIC: ID, version, redirection entries through MMIO"),
+	TEST_CASE(ioapic_edge, "IOAPIC edge pin: one interrupt with the vector, coalesced raise"),
+	TEST_CASE(ioapic_level, "IOAPIC level pin: Remote IRR until EOI, re-delivered while high"),
+	TEST_CASE(ioapic_masked, "IOAPIC masked pin: nothing, delivered on unmask while high"),
+	TEST_CASE(pic_extint, "PIC programmed by the guest: ExtINT vectors via master and slave"),
+	TEST_CASE(irqchip_roundtrip, "KVM_GET/SET_IRQCHIP: power-on state and round trips"),
+};
+
+int main(int argc, char **argv)
+{
+	return tap_main(argc, argv, cases, ARRAY_SIZE(cases));
+}
