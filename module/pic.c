@@ -302,18 +302,32 @@ static void pic_write(struct hvx_vm *vm, struct hvx_pic *pic, int c, int a0, u8 
 	pic_update(vm, pic);
 }
 
-/* Poll command (OCW3 P bit): the next read acknowledges and reports. */
+/*
+ * Poll command (OCW3 P bit): the next read reports the highest request's
+ * line and removes it from the IRR, or reads 0x07 if there is none. The
+ * datasheet also sets bit 7 (I) for a request and the ISR bit, as an
+ * INTA would; KVM 6.1 does neither (its answer is the bare line, and a
+ * polling guest needs no EOI), and hvx answers as KVM. A poll of the
+ * slave also takes the cascade request off the master's IR2.
+ */
 static u8 pic_poll(struct hvx_vm *vm, struct hvx_pic *pic, int c)
 {
 	struct kvm_pic_state *s = &pic->chip[c];
 	int irq = pic_pending(s, c == PIC_MASTER);
 
 	s->poll = 0;
-	if (irq < 0)
-		return 0;
-	pic_ack(s, irq);
+	if (irq < 0) {
+		pic_update(vm, pic);
+		return 0x07;
+	}
+	if (c == PIC_SLAVE) {
+		pic->chip[PIC_MASTER].isr &= ~BIT(PIC_CASCADE_IR);
+		pic->chip[PIC_MASTER].irr &= ~BIT(PIC_CASCADE_IR);
+	}
+	s->irr &= ~BIT(irq);
+	s->isr &= ~BIT(irq);
 	pic_update(vm, pic);
-	return 0x80 | irq;
+	return irq;
 }
 
 static u8 pic_read(struct hvx_vm *vm, struct hvx_pic *pic, int c, int a0)

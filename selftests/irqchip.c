@@ -7,9 +7,11 @@
  * back to the IOAPIC, the PIC's ExtINT through vCPU 0's LINT0, and
  * KVM_GET/SET_IRQCHIP (Documentation/virt/kvm/api.rst).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "kvm_util.h"
 
@@ -139,6 +141,8 @@ static void create_rules(void)
 	struct vm *vm = vm_create();
 	struct vcpu *vcpu;
 
+	TEST_ASSERT_EQ(kvm_check_cap(KVM_CAP_IRQCHIP), 1);
+	TEST_ASSERT_EQ(kvm_check_cap(KVM_CAP_IRQ_INJECT_STATUS), 1);
 	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_IRQ_LINE, &irq), ENXIO);
 	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_IRQ_LINE_STATUS, &irq), ENXIO);
 	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_GET_IRQCHIP, &c), ENXIO);
@@ -150,6 +154,9 @@ static void create_rules(void)
 	/* The vCPU got a local APIC. */
 	TEST_ASSERT_OK(ioctl(vcpu->fd, KVM_GET_LAPIC, &lapic));
 	TEST_ASSERT_ERRNO(ioctl(vcpu->fd, KVM_INTERRUPT, &intr), ENXIO);
+	/* No chip behind GSI 24 and up (KVM's default routes end at 23). */
+	TEST_ASSERT_EQ(irq_line(vm, 24, 1), -1);
+	TEST_ASSERT_EQ(irq_line(vm, 1000, 1), -1);
 	c.chip_id = 3;
 	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_GET_IRQCHIP, &c), EINVAL);
 	TEST_ASSERT_ERRNO(ioctl(vm->fd, KVM_SET_IRQCHIP, &c), EINVAL);
@@ -389,6 +396,116 @@ static void pic_extint(void)
 }
 
 /*
+ * A level-triggered PIC line (ELCR): it stays in the IRR while high, so
+ * the interrupt comes back after the guest's EOI until the line drops.
+ * The guest reads it with the poll command in the second round.
+ */
+#define PIC_LEVEL_IRQ	5
+
+static void guest_pic_level(void)
+{
+	pic_init(0x20, PIC_BASE_M, 0x04);
+	pic_init(0xa0, PIC_BASE_S, 0x02);
+	outb(0x4d0, 1u << PIC_LEVEL_IRQ);
+	GUEST_ASSERT_EQ(inb(0x4d0), 1u << PIC_LEVEL_IRQ);
+	/* IR0-2 of the master can only be edge-triggered (PIIX ELCR). */
+	outb(0x4d0, 0xff);
+	GUEST_ASSERT_EQ(inb(0x4d0), 0xf8);
+	outb(0x4d0, 1u << PIC_LEVEL_IRQ);
+	outb(0x21, (uint8_t)~(1u << PIC_LEVEL_IRQ));
+	outb(0xa1, 0xff);
+	GUEST_SYNC(0);
+	wait_irqs(1);
+	GUEST_ASSERT_EQ(last_vector, PIC_BASE_M + PIC_LEVEL_IRQ);
+	outb(0x20, 0x60 | PIC_LEVEL_IRQ);	/* OCW2: specific EOI */
+	wait_irqs(2);
+	GUEST_ASSERT_EQ(last_vector, PIC_BASE_M + PIC_LEVEL_IRQ);
+	outb(0x20, 0x20);
+	GUEST_SYNC(1);
+	/* Line low now: nothing more. Poll finds nothing either (0x07). */
+	irq_window();
+	GUEST_ASSERT_EQ(nirqs, 2);
+	outb(0x20, 0x0c);			/* OCW3: poll */
+	GUEST_ASSERT_EQ(inb(0x20), 0x07);
+	GUEST_SYNC(2);
+	/*
+	 * With IF clear, poll reports the request and takes it. KVM answers
+	 * the bare line and leaves the ISR clear (the datasheet would add
+	 * bit 7 and set the ISR bit).
+	 */
+	outb(0x20, 0x0c);
+	GUEST_ASSERT_EQ(inb(0x20), PIC_LEVEL_IRQ);
+	GUEST_ASSERT_EQ(pic_isr(0x20), 0);
+	outb(0x20, 0x0a);
+	GUEST_ASSERT_EQ(inb(0x20), 0);
+	GUEST_DONE();
+}
+
+static void pic_level(void)
+{
+	struct vcpu *vcpu = irqchip_vm(guest_pic_level);
+	struct vm *vm = vcpu->vm;
+
+	vm_install_exception_handler(vm, PIC_BASE_M + PIC_LEVEL_IRQ, guest_irq);
+	vcpu_run_expect_sync(vcpu, 0);
+	TEST_ASSERT_EQ(irq_line(vm, PIC_LEVEL_IRQ, 1), 1);
+	/* Already requested: coalesced. */
+	TEST_ASSERT_EQ(irq_line(vm, PIC_LEVEL_IRQ, 1), 0);
+	vcpu_run_expect_sync(vcpu, 1);
+	TEST_ASSERT_EQ(irq_line(vm, PIC_LEVEL_IRQ, 0), 2);
+	vcpu_run_expect_sync(vcpu, 2);
+	TEST_ASSERT_EQ(irq_line(vm, PIC_LEVEL_IRQ, 1), 1);
+	vcpu_run_expect_done(vcpu);
+	vm_free(vm);
+}
+
+/*
+ * A vCPU halted inside KVM_RUN wakes when another thread raises a line:
+ * first an IOAPIC pin, then a PIC line (ExtINT).
+ */
+static void guest_halted_wakes(void)
+{
+	apic_write(APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
+	ioapic_route(EDGE_PIN, EDGE_VEC);
+	pic_init(0x20, PIC_BASE_M, 0x04);
+	pic_init(0xa0, PIC_BASE_S, 0x02);
+	outb(0x21, (uint8_t)~(1u << PIC_IRQ_M));
+	outb(0xa1, 0xff);
+	GUEST_SYNC(0);
+	wait_irqs(1);
+	GUEST_ASSERT_EQ(last_vector, EDGE_VEC);
+	wait_irqs(2);
+	GUEST_ASSERT_EQ(last_vector, PIC_BASE_M + PIC_IRQ_M);
+	outb(0x20, 0x20);
+	GUEST_DONE();
+}
+
+static void *raise_later(void *arg)
+{
+	struct vm *vm = arg;
+
+	usleep(50000);
+	irq_line(vm, EDGE_PIN, 1);
+	irq_line(vm, EDGE_PIN, 0);
+	usleep(50000);
+	irq_line(vm, PIC_IRQ_M, 1);
+	irq_line(vm, PIC_IRQ_M, 0);
+	return NULL;
+}
+
+static void halted_vcpu_wakes(void)
+{
+	struct vcpu *vcpu = irqchip_vm(guest_halted_wakes);
+	pthread_t t;
+
+	vcpu_run_expect_sync(vcpu, 0);
+	TEST_ASSERT_OK(pthread_create(&t, NULL, raise_later, vcpu->vm));
+	vcpu_run_expect_done(vcpu);
+	TEST_ASSERT_OK(pthread_join(t, NULL));
+	vm_free(vcpu->vm);
+}
+
+/*
  * KVM_GET_IRQCHIP's power-on state and KVM_SET_IRQCHIP/KVM_GET_IRQCHIP
  * round trips of all three chips; the guest sees what was set.
  */
@@ -451,6 +568,8 @@ static const struct test_case cases[] = {
 	TEST_CASE(ioapic_level, "IOAPIC level pin: Remote IRR until EOI, re-delivered while high"),
 	TEST_CASE(ioapic_masked, "IOAPIC masked pin: nothing, delivered on unmask while high"),
 	TEST_CASE(pic_extint, "PIC programmed by the guest: ExtINT vectors via master and slave"),
+	TEST_CASE(pic_level, "PIC level line (ELCR): back after EOI while high; poll command"),
+	TEST_CASE(halted_vcpu_wakes, "a vCPU halted in KVM_RUN wakes for an IOAPIC pin and a PIC line"),
 	TEST_CASE(irqchip_roundtrip, "KVM_GET/SET_IRQCHIP: power-on state and round trips"),
 };
 
