@@ -46,8 +46,9 @@ void ioapic_reset(struct hvx_ioapic *io)
 /*
  * Send the message of @pin's entry (datasheet 3.2.4). Returns -1 if the
  * pin may not send now (masked, or level with Remote IRR set), else
- * what the APIC bus returned: the number of APICs that took it, or -1
- * if none was a destination. Called with io->lock held.
+ * what the APIC bus returned: the number of APICs that took it (0 if
+ * the destinations dropped it, e.g. software-disabled), or -1 if none
+ * was a destination. Called with io->lock held.
  */
 static int ioapic_service(struct hvx_vm *vm, struct hvx_ioapic *io, unsigned int pin)
 {
@@ -193,15 +194,15 @@ bool hvx_ioapic_mmio(struct hvx_vm *vm, u64 gpa, unsigned int len,
 		     bool write, u64 *data)
 {
 	struct hvx_ioapic *io = vm->ioapic;
+	u64 base, off, val = 0;
 	unsigned long flags;
-	unsigned int off;
-	u64 val = 0;
 
 	if (!io)
 		return false;
-	off = gpa - READ_ONCE(io->s.base_address);
-	if (gpa < READ_ONCE(io->s.base_address) || off >= HVX_IOAPIC_MEM_LEN ||
-	    off + len > HVX_IOAPIC_MEM_LEN)
+	/* KVM_SET_IRQCHIP may move the window. */
+	base = READ_ONCE(io->s.base_address);
+	off = gpa - base;
+	if (gpa < base || off >= HVX_IOAPIC_MEM_LEN || off + len > HVX_IOAPIC_MEM_LEN)
 		return false;
 	spin_lock_irqsave(&io->lock, flags);
 	if (write) {

@@ -321,6 +321,33 @@ static void ioapic_masked(void)
 	vm_free(vm);
 }
 
+/*
+ * What the APIC bus answers, from the VMM alone: a level pin routed to
+ * vCPU 0's APIC, software-disabled after reset, is dropped there (status
+ * 0, no Remote IRR); to an APIC ID no vCPU has it counts 0 too (KVM's
+ * APIC-map path), and so does an MSI to the disabled APIC.
+ */
+static void ioapic_dropped(void)
+{
+	struct vm *vm = vm_create();
+	struct kvm_msi msi = { .address_lo = 0xfee00000, .data = LEVEL_VEC };
+	struct kvm_irqchip c;
+
+	TEST_ASSERT_OK(ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0));
+	vm_vcpu_add(vm, 0);
+	get_irqchip(vm, KVM_IRQCHIP_IOAPIC, &c);
+	c.chip.ioapic.redirtbl[LEVEL_PIN].bits = LEVEL_VEC | REDIR_LEVEL;
+	c.chip.ioapic.redirtbl[EDGE_PIN].bits = EDGE_VEC | (5ULL << 56);
+	TEST_ASSERT_OK(ioctl(vm->fd, KVM_SET_IRQCHIP, &c));
+	TEST_ASSERT_EQ(irq_line(vm, LEVEL_PIN, 1), 0);
+	get_irqchip(vm, KVM_IRQCHIP_IOAPIC, &c);
+	TEST_ASSERT_EQ(c.chip.ioapic.redirtbl[LEVEL_PIN].fields.remote_irr, 0);
+	TEST_ASSERT_EQ(c.chip.ioapic.irr, 1u << LEVEL_PIN);
+	TEST_ASSERT_EQ(irq_line(vm, EDGE_PIN, 1), 0);
+	TEST_ASSERT_EQ(ioctl(vm->fd, KVM_SIGNAL_MSI, &msi), 0);
+	vm_free(vm);
+}
+
 /* ICW1-4 for one 8259A (datasheet "Initialization Command Words"). */
 static void pic_init(uint16_t port, uint8_t base, uint8_t icw3)
 {
@@ -567,6 +594,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(ioapic_edge, "IOAPIC edge pin: one interrupt with the vector, coalesced raise"),
 	TEST_CASE(ioapic_level, "IOAPIC level pin: Remote IRR until EOI, re-delivered while high"),
 	TEST_CASE(ioapic_masked, "IOAPIC masked pin: nothing, delivered on unmask while high"),
+	TEST_CASE(ioapic_dropped, "IOAPIC: a disabled APIC drops (0, no Remote IRR), so does no APIC"),
 	TEST_CASE(pic_extint, "PIC programmed by the guest: ExtINT vectors via master and slave"),
 	TEST_CASE(pic_level, "PIC level line (ELCR): back after EOI while high; poll command"),
 	TEST_CASE(halted_vcpu_wakes, "a vCPU halted in KVM_RUN wakes for an IOAPIC pin and a PIC line"),
