@@ -348,6 +348,35 @@ static void ioapic_dropped(void)
 	vm_free(vm);
 }
 
+/*
+ * KVM's default routing: GSI n is IOAPIC pin n (all 24) and, below 16,
+ * PIC line n (the slave's from 8). With every pin masked and the PICs
+ * unmasked after power-on, a raise counts 1 below 16 (the PIC) and -1
+ * above; the requests show in both chips' IRR. A lowered line counts 1
+ * per chip.
+ */
+static void default_routing(void)
+{
+	struct vm *vm = vm_create();
+	struct kvm_irqchip c;
+	uint32_t gsi;
+
+	TEST_ASSERT_OK(ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0));
+	for (gsi = 0; gsi < 24; gsi++)
+		TEST_ASSERT_EQ(irq_line(vm, gsi, 1), gsi < 16 ? 1 : -1);
+	get_irqchip(vm, KVM_IRQCHIP_IOAPIC, &c);
+	TEST_ASSERT_EQ(c.chip.ioapic.irr, 0xffffff);
+	get_irqchip(vm, KVM_IRQCHIP_PIC_MASTER, &c);
+	TEST_ASSERT_EQ(c.chip.pic.irr, 0xff);
+	get_irqchip(vm, KVM_IRQCHIP_PIC_SLAVE, &c);
+	TEST_ASSERT_EQ(c.chip.pic.irr, 0xff);
+	for (gsi = 0; gsi < 24; gsi++)
+		TEST_ASSERT_EQ(irq_line(vm, gsi, 0), gsi < 16 ? 2 : 1);
+	get_irqchip(vm, KVM_IRQCHIP_IOAPIC, &c);
+	TEST_ASSERT_EQ(c.chip.ioapic.irr, 0);
+	vm_free(vm);
+}
+
 /* ICW1-4 for one 8259A (datasheet "Initialization Command Words"). */
 static void pic_init(uint16_t port, uint8_t base, uint8_t icw3)
 {
@@ -595,6 +624,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(ioapic_level, "IOAPIC level pin: Remote IRR until EOI, re-delivered while high"),
 	TEST_CASE(ioapic_masked, "IOAPIC masked pin: nothing, delivered on unmask while high"),
 	TEST_CASE(ioapic_dropped, "IOAPIC: a disabled APIC drops (0, no Remote IRR), so does no APIC"),
+	TEST_CASE(default_routing, "GSI n: IOAPIC pin n and PIC line n below 16, status per chip"),
 	TEST_CASE(pic_extint, "PIC programmed by the guest: ExtINT vectors via master and slave"),
 	TEST_CASE(pic_level, "PIC level line (ELCR): back after EOI while high; poll command"),
 	TEST_CASE(halted_vcpu_wakes, "a vCPU halted in KVM_RUN wakes for an IOAPIC pin and a PIC line"),
