@@ -562,6 +562,47 @@ static void halted_vcpu_wakes(void)
 }
 
 /*
+ * ExtINT bypasses the local APIC's priority (SDM Vol 3 11.6.1): with
+ * TPR at 15 holding a self-IPI in the IRR, the PIC's vector still comes
+ * in; the APIC's follows once the TPR drops.
+ */
+#define SELF_VEC	0x51
+
+static void guest_pic_bypasses_tpr(void)
+{
+	apic_write(APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
+	pic_init(0x20, PIC_BASE_M, 0x04);
+	pic_init(0xa0, PIC_BASE_S, 0x02);
+	outb(0x21, (uint8_t)~(1u << PIC_IRQ_M));
+	outb(0xa1, 0xff);
+	asm volatile("mov %0, %%cr8" : : "r"(15UL));
+	apic_write(0x300, SELF_VEC | (1u << 18));	/* ICR: self, fixed */
+	irq_window();
+	GUEST_ASSERT_EQ(nirqs, 0);
+	GUEST_SYNC(0);
+	wait_irqs(1);
+	GUEST_ASSERT_EQ(last_vector, PIC_BASE_M + PIC_IRQ_M);
+	outb(0x20, 0x20);
+	asm volatile("mov %0, %%cr8" : : "r"(0UL));
+	wait_irqs(2);
+	GUEST_ASSERT_EQ(last_vector, SELF_VEC);
+	GUEST_DONE();
+}
+
+static void pic_bypasses_tpr(void)
+{
+	struct vcpu *vcpu = irqchip_vm(guest_pic_bypasses_tpr);
+	struct vm *vm = vcpu->vm;
+
+	vm_install_exception_handler(vm, SELF_VEC, guest_irq_eoi);
+	vcpu_run_expect_sync(vcpu, 0);
+	TEST_ASSERT_EQ(irq_line(vm, PIC_IRQ_M, 1), 1);
+	TEST_ASSERT_EQ(irq_line(vm, PIC_IRQ_M, 0), 2);
+	vcpu_run_expect_done(vcpu);
+	vm_free(vm);
+}
+
+/*
  * KVM_GET_IRQCHIP's power-on state and KVM_SET_IRQCHIP/KVM_GET_IRQCHIP
  * round trips of all three chips; the guest sees what was set.
  */
@@ -626,6 +667,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(ioapic_dropped, "IOAPIC: a disabled APIC drops (0, no Remote IRR), so does no APIC"),
 	TEST_CASE(default_routing, "GSI n: IOAPIC pin n and PIC line n below 16, status per chip"),
 	TEST_CASE(pic_extint, "PIC programmed by the guest: ExtINT vectors via master and slave"),
+	TEST_CASE(pic_bypasses_tpr, "PIC ExtINT comes in over a TPR that holds an APIC vector"),
 	TEST_CASE(pic_level, "PIC level line (ELCR): back after EOI while high; poll command"),
 	TEST_CASE(halted_vcpu_wakes, "a vCPU halted in KVM_RUN wakes for an IOAPIC pin and a PIC line"),
 	TEST_CASE(irqchip_roundtrip, "KVM_GET/SET_IRQCHIP: power-on state and round trips"),
