@@ -92,6 +92,29 @@ static int string_prefixes(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	return 0;
 }
 
+/*
+ * Port I/O the kernel's own devices (the in-kernel PIC) take: each of
+ * the @count elements in the PIO page goes to the device in order (OUT),
+ * or is filled from it (IN). Returns false if the port is not theirs.
+ */
+static bool pio_in_kernel(struct hvx_vcpu *vcpu, const struct hvx_exit *exit,
+			  u32 count)
+{
+	unsigned int size = exit->io.size;
+	u8 *data = vcpu->pio_data;
+	u32 i, val = 0;
+
+	for (i = 0; i < count; i++) {
+		if (!exit->io.in)
+			memcpy(&val, data + i * size, size);
+		if (!hvx_pic_pio(vcpu->vm, exit->io.port, size, exit->io.in, &val))
+			return false;
+		if (exit->io.in)
+			memcpy(data + i * size, &val, size);
+	}
+	return true;
+}
+
 int hvx_handle_io(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 {
 	struct kvm_run *run = vcpu->run;
@@ -99,7 +122,7 @@ int hvx_handle_io(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	unsigned int size = exit->io.size;
 	bool down = vcpu->rflags & X86_EFLAGS_DF;
 	u64 mask, rcx, linear;
-	u32 count = 1, val = vcpu->regs[HVX_RAX];
+	u32 count = 1;
 
 	if (exit->io.string) {
 		if (string_prefixes(vcpu, exit))
@@ -119,12 +142,6 @@ int hvx_handle_io(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		    string_copy(vcpu, linear, vcpu->pio_data, count, size, down, false))
 			return string_fault(vcpu, linear);
 		p->linear = linear;
-	} else if (hvx_pic_pio(vcpu->vm, exit->io.port, size, exit->io.in, &val)) {
-		/* The in-kernel PIC's ports: no exit. */
-		if (exit->io.in)
-			write_reg_width(&vcpu->regs[HVX_RAX], val, size);
-		hvx_skip_insn(vcpu, exit->insn_len);
-		return 1;
 	} else if (!exit->io.in) {
 		/* A doorbell with an ioeventfd: signal it, no exit. */
 		if (hvx_ioeventfd_write(vcpu->vm, true, exit->io.port, size,
@@ -138,6 +155,9 @@ int hvx_handle_io(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	p->io = *exit;
 	p->count = count;
 	p->insn_len = exit->insn_len;
+	/* The in-kernel PIC's ports: done here, as if userspace had answered. */
+	if (pio_in_kernel(vcpu, exit, count))
+		return hvx_complete_pio(vcpu);
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = exit->io.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run->io.size = size;

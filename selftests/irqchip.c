@@ -452,6 +452,41 @@ static void pic_extint(void)
 }
 
 /*
+ * String I/O on the PIC's ports is the PIC's too: ICW2-4 and OCW1 as one
+ * REP OUTSB to port 0x21, the mask read back with INSB.
+ */
+static void guest_pic_string_io(void)
+{
+	static const uint8_t icw[] = { 0x30, 0x04, 0x01, 0xa5 };
+	static uint8_t imr[2];
+	const void *src = icw;
+	void *dst = imr;
+	uint64_t n = sizeof(icw);
+
+	outb(0x20, 0x11);
+	asm volatile("cld; rep outsb" : "+S"(src), "+c"(n) : "d"(0x21) : "memory");
+	GUEST_ASSERT_EQ(n, 0);
+	n = 2;
+	asm volatile("cld; rep insb" : "+D"(dst), "+c"(n) : "d"(0x21) : "memory");
+	GUEST_ASSERT_EQ(imr[0], 0xa5);
+	GUEST_ASSERT_EQ(imr[1], 0xa5);
+	GUEST_DONE();
+}
+
+static void pic_string_io(void)
+{
+	struct vcpu *vcpu = irqchip_vm(guest_pic_string_io);
+	struct kvm_irqchip c;
+
+	vcpu_run_expect_done(vcpu);
+	get_irqchip(vcpu->vm, KVM_IRQCHIP_PIC_MASTER, &c);
+	TEST_ASSERT_EQ(c.chip.pic.irq_base, 0x30);
+	TEST_ASSERT_EQ(c.chip.pic.imr, 0xa5);
+	TEST_ASSERT_EQ(c.chip.pic.init_state, 0);
+	vm_free(vcpu->vm);
+}
+
+/*
  * A level-triggered PIC line (ELCR): it stays in the IRR while high, so
  * the interrupt comes back after the guest's EOI until the line drops.
  * The guest reads it with the poll command in the second round.
@@ -668,6 +703,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(default_routing, "GSI n: IOAPIC pin n and PIC line n below 16, status per chip"),
 	TEST_CASE(pic_extint, "PIC programmed by the guest: ExtINT vectors via master and slave"),
 	TEST_CASE(pic_bypasses_tpr, "PIC ExtINT comes in over a TPR that holds an APIC vector"),
+	TEST_CASE(pic_string_io, "REP OUTSB / REP INSB on the PIC's ports, in the kernel"),
 	TEST_CASE(pic_level, "PIC level line (ELCR): back after EOI while high; poll command"),
 	TEST_CASE(halted_vcpu_wakes, "a vCPU halted in KVM_RUN wakes for an IOAPIC pin and a PIC line"),
 	TEST_CASE(irqchip_roundtrip, "KVM_GET/SET_IRQCHIP: power-on state and round trips"),
