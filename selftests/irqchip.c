@@ -287,6 +287,50 @@ static void ioapic_level(void)
 }
 
 /*
+ * In x2APIC mode the EOI is an MSR write (SDM Vol 3 11.12.1.2); a level
+ * EOI there reaches the IOAPIC just the same.
+ */
+#define MSR_X2APIC_EOI		0x80b
+#define MSR_X2APIC_SPIV		0x80f
+#define APICBASE_ENABLE		(1ULL << 11)
+#define APICBASE_X2APIC		(1ULL << 10)
+
+static void guest_ioapic_level_x2apic(void)
+{
+	wrmsr(MSR_IA32_APICBASE, rdmsr(MSR_IA32_APICBASE) | APICBASE_X2APIC);
+	wrmsr(MSR_X2APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
+	ioapic_route(LEVEL_PIN, LEVEL_VEC | REDIR_LEVEL);
+	GUEST_SYNC(0);
+	wait_irqs(1);
+	GUEST_ASSERT_EQ(ioapic_read(IOAPIC_REDIR(LEVEL_PIN)) & REDIR_REMOTE_IRR,
+			REDIR_REMOTE_IRR);
+	GUEST_SYNC(1);
+	wrmsr(MSR_X2APIC_EOI, 0);
+	GUEST_ASSERT_EQ(ioapic_read(IOAPIC_REDIR(LEVEL_PIN)), LEVEL_VEC | REDIR_LEVEL);
+	GUEST_DONE();
+}
+
+static void ioapic_level_x2apic(void)
+{
+	struct vcpu *vcpu = irqchip_vm(guest_ioapic_level_x2apic);
+	const struct kvm_cpuid2 *sup = kvm_get_supported_cpuid();
+	struct kvm_cpuid2 *cpuid = cpuid_alloc(sup->nent);
+	struct vm *vm = vcpu->vm;
+
+	memcpy(cpuid->entries, sup->entries, sup->nent * sizeof(sup->entries[0]));
+	cpuid->nent = sup->nent;
+	cpuid_find(cpuid, 1, 0)->ecx |= 1u << 21;	/* x2APIC */
+	vcpu_set_cpuid(vcpu, cpuid);
+	free(cpuid);
+	vcpu_run_expect_sync(vcpu, 0);
+	TEST_ASSERT_EQ(irq_line(vm, LEVEL_PIN, 1), 1);
+	vcpu_run_expect_sync(vcpu, 1);
+	TEST_ASSERT_EQ(irq_line(vm, LEVEL_PIN, 0), 1);
+	vcpu_run_expect_done(vcpu);
+	vm_free(vm);
+}
+
+/*
  * A masked pin sends nothing; a level pin unmasked while its line is
  * high sends then.
  */
@@ -698,6 +742,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(ioapic_regs, "IOAPIC: ID, version, redirection entries through MMIO"),
 	TEST_CASE(ioapic_edge, "IOAPIC edge pin: one interrupt with the vector, coalesced raise"),
 	TEST_CASE(ioapic_level, "IOAPIC level pin: Remote IRR until EOI, re-delivered while high"),
+	TEST_CASE(ioapic_level_x2apic, "IOAPIC level pin: an x2APIC's EOI MSR clears Remote IRR"),
 	TEST_CASE(ioapic_masked, "IOAPIC masked pin: nothing, delivered on unmask while high"),
 	TEST_CASE(ioapic_dropped, "IOAPIC: a disabled APIC drops (0, no Remote IRR), so does no APIC"),
 	TEST_CASE(default_routing, "GSI n: IOAPIC pin n and PIC line n below 16, status per chip"),
