@@ -210,22 +210,31 @@ int hvx_pic_ack(struct hvx_vcpu *vcpu)
 	return v;
 }
 
-/* ICW1 (datasheet "Initialization Command Words"): start initializing. */
+/*
+ * ICW1 (datasheet "Initialization Command Words"): start initializing.
+ * It clears the IMR, the edge sense latches, special mask mode and the
+ * rotation, selects the IRR for reads, and without ICW4 (IC4 = 0) the
+ * modes ICW4 would set. The ISR is left alone, as the datasheet lists
+ * it nowhere here; like KVM, only the service of edge requests dropped
+ * from the IRR ends.
+ */
 static void pic_icw1(struct kvm_pic_state *s, u8 val)
 {
+	u8 edge_irr = s->irr & ~s->elcr;
+
+	s->init4 = val & 1;
 	/* Level requests stay: their lines are still high. */
 	s->irr &= s->elcr;
 	s->last_irr = 0;
 	s->imr = 0;
-	s->isr = 0;
 	s->priority_add = 0;
-	s->read_reg_select = 0;
-	s->poll = 0;
 	s->special_mask = 0;
-	s->auto_eoi = 0;
-	s->rotate_on_auto_eoi = 0;
-	s->special_fully_nested_mode = 0;
-	s->init4 = val & 1;
+	s->read_reg_select = 0;
+	if (!s->init4) {
+		s->special_fully_nested_mode = 0;
+		s->auto_eoi = 0;
+	}
+	s->isr &= ~edge_irr;
 	s->init_state = 1;
 }
 

@@ -661,7 +661,12 @@ static void guest_pic_bypasses_tpr(void)
 	GUEST_SYNC(0);
 	wait_irqs(1);
 	GUEST_ASSERT_EQ(last_vector, PIC_BASE_M + PIC_IRQ_M);
+	/* Initializing again leaves the ISR (and unmasks every line). */
+	pic_init(0x20, PIC_BASE_M, 0x04);
+	GUEST_ASSERT_EQ(pic_isr(0x20), 1u << PIC_IRQ_M);
+	GUEST_ASSERT_EQ(inb(0x21), 0);
 	outb(0x20, 0x20);
+	GUEST_ASSERT_EQ(pic_isr(0x20), 0);
 	asm volatile("mov %0, %%cr8" : : "r"(0UL));
 	wait_irqs(2);
 	GUEST_ASSERT_EQ(last_vector, SELF_VEC);
