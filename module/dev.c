@@ -55,6 +55,13 @@ int hvx_check_extension(struct hvx_vm *vm, long ext)
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 	/* KVM_GET/SET_MP_STATE (lapic.c), with or without an in-kernel APIC. */
 	case KVM_CAP_MP_STATE:
+	/*
+	 * KVM_CREATE_IRQCHIP: IOAPIC, PICs and local APICs in the kernel,
+	 * KVM_IRQ_LINE, KVM_GET/SET_IRQCHIP (irq.c), and
+	 * KVM_IRQ_LINE_STATUS.
+	 */
+	case KVM_CAP_IRQCHIP:
+	case KVM_CAP_IRQ_INJECT_STATUS:
 		return 1;
 	case KVM_CAP_NR_MEMSLOTS:
 		return HVX_USER_MEM_SLOTS;
@@ -69,8 +76,9 @@ int hvx_check_extension(struct hvx_vm *vm, long ext)
 	/*
 	 * Deliberately 0, among others: KVM_CAP_COALESCED_MMIO (no ring, so
 	 * the vCPU mapping is only the run and PIO pages),
-	 * KVM_CAP_SET_TSS_ADDR, KVM_CAP_GET_MSR_FEATURES, KVM_CAP_IRQCHIP
-	 * (no in-kernel IOAPIC and PIC), KVM_CAP_MULTI_ADDRESS_SPACE (one
+	 * KVM_CAP_SET_TSS_ADDR, KVM_CAP_GET_MSR_FEATURES,
+	 * KVM_CAP_IRQ_ROUTING and KVM_CAP_IRQFD (no GSI routing: GSI n is
+	 * pin n), KVM_CAP_MULTI_ADDRESS_SPACE (one
 	 * address space: KVM answers 0 then too). KVM_CAP_SPLIT_IRQCHIP,
 	 * KVM_CAP_SIGNAL_MSI, KVM_CAP_TSC_DEADLINE_TIMER and
 	 * KVM_CAP_ENABLE_CAP_VM wait for GSI routing (vm.c).

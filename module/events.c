@@ -103,7 +103,7 @@ static bool hvx_ready_for_interrupt(struct hvx_vcpu *vcpu)
  */
 void hvx_inject_events(struct hvx_vcpu *vcpu)
 {
-	bool apic_waits = false;
+	bool apic_waits = false, extint_waits = false;
 	int v;
 
 	if (vcpu->nmi_pending && !hvx_ops->event_queued(vcpu) &&
@@ -116,6 +116,19 @@ void hvx_inject_events(struct hvx_vcpu *vcpu)
 		hvx_ops->inject_irq(vcpu, vcpu->irq_vector);
 		vcpu->irq_queued = false;
 	}
+	/*
+	 * The in-kernel PIC's ExtINT next: it bypasses the APIC's priority
+	 * (SDM Vol 3 11.6.1), and KVM takes it before the APIC's vectors.
+	 */
+	if (hvx_pic_has_extint(vcpu)) {
+		if (hvx_interrupt_allowed(vcpu)) {
+			v = hvx_pic_ack(vcpu);
+			if (v >= 0)
+				hvx_ops->inject_irq(vcpu, v);
+		} else {
+			extint_waits = true;
+		}
+	}
 	if (vcpu->lapic) {
 		v = hvx_lapic_inject(vcpu, hvx_interrupt_allowed(vcpu), &apic_waits);
 		if (v >= 0)
@@ -123,7 +136,7 @@ void hvx_inject_events(struct hvx_vcpu *vcpu)
 	}
 	if (vcpu->nmi_pending)
 		hvx_ops->enable_nmi_window(vcpu);
-	if (vcpu->irq_queued || apic_waits ||
+	if (vcpu->irq_queued || apic_waits || extint_waits ||
 	    READ_ONCE(vcpu->run->request_interrupt_window))
 		hvx_ops->enable_irq_window(vcpu);
 }

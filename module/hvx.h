@@ -125,10 +125,12 @@ enum {
  * NONE: userspace emulates every interrupt controller (KVM_INTERRUPT).
  * SPLIT: local APICs in the kernel, IOAPIC and PIC in userspace
  * (KVM_CAP_SPLIT_IRQCHIP).
+ * KERNEL: local APICs, IOAPIC and PICs in the kernel (KVM_CREATE_IRQCHIP).
  */
 enum hvx_irqchip {
 	HVX_IRQCHIP_NONE,
 	HVX_IRQCHIP_SPLIT,
+	HVX_IRQCHIP_KERNEL,
 };
 
 enum hvx_vcpu_mode {
@@ -230,6 +232,9 @@ struct hvx_vm {
 	/* Where the interrupt controllers are; set before the first vCPU. */
 	enum hvx_irqchip irqchip;
 	u32 nr_reserved_ioapic_pins;	/* KVM_CAP_SPLIT_IRQCHIP's args[0] */
+	/* KVM_CREATE_IRQCHIP's chips (irqchip.h), NULL without them. */
+	struct hvx_ioapic *ioapic;
+	struct hvx_pic *pic;
 	void *arch;			/* backend private */
 };
 
@@ -262,6 +267,19 @@ int hvx_vcpu_set_mp_state(struct hvx_vcpu *vcpu, u32 state);
 int hvx_lapic_deliver(struct hvx_vm *vm, struct hvx_vcpu *src,
 		      const struct hvx_lapic_ipi *ipi);
 int hvx_vm_signal_msi(struct hvx_vm *vm, const struct kvm_msi *msi);
+
+/* irq.c, ioapic.c, pic.c: KVM_CREATE_IRQCHIP's IOAPIC and PICs */
+int hvx_vm_create_irqchip(struct hvx_vm *vm);
+void hvx_irqchip_free(struct hvx_vm *vm);
+int hvx_vm_irq_line(struct hvx_vm *vm, struct kvm_irq_level *irq);
+int hvx_vm_get_irqchip(struct hvx_vm *vm, struct kvm_irqchip *chip);
+int hvx_vm_set_irqchip(struct hvx_vm *vm, const struct kvm_irqchip *chip);
+bool hvx_ioapic_mmio(struct hvx_vm *vm, u64 gpa, unsigned int len,
+		     bool write, u64 *data);
+void hvx_ioapic_eoi(struct hvx_vm *vm, u8 vector);
+bool hvx_pic_pio(struct hvx_vm *vm, u16 port, unsigned int size, bool in, u32 *val);
+bool hvx_pic_has_extint(struct hvx_vcpu *vcpu);
+int hvx_pic_ack(struct hvx_vcpu *vcpu);
 
 /* crash.c */
 void hvx_crash_init(void);

@@ -85,6 +85,7 @@ static int lapic_write(struct hvx_vcpu *vcpu, unsigned int reg, u32 val, u32 hig
 	enum hvx_lapic_write w;
 	unsigned long flags;
 	bool level;
+	int v;
 
 	spin_lock_irqsave(&apic->lock, flags);
 	w = hvx_lapic_write_plain(apic->regs, reg, val, x2apic);
@@ -103,9 +104,11 @@ static int lapic_write(struct hvx_vcpu *vcpu, unsigned int reg, u32 val, u32 hig
 	switch (reg) {
 	case APIC_EOI:
 		spin_lock_irqsave(&apic->lock, flags);
-		hvx_lapic_eoi(apic->regs, &level);
+		v = hvx_lapic_eoi(apic->regs, &level);
 		spin_unlock_irqrestore(&apic->lock, flags);
-		/* Level-triggered EOIs reach an IOAPIC: none in the kernel yet. */
+		/* A level-triggered EOI reaches the IOAPIC (11.8.5). */
+		if (v >= 0 && level)
+			hvx_ioapic_eoi(vcpu->vm, v);
 		break;
 	case APIC_ICR:
 		lapic_send_ipi(vcpu, val, x2apic ? high : reg_get(apic, APIC_ICR2));

@@ -91,8 +91,8 @@ void lapic_timer_set_deadline(struct hvx_lapic *apic, u64 deadline);
 void lapic_timer_lvtt_written(struct hvx_lapic *apic, u32 old_mode);
 
 /* lapic_bus.c */
-void lapic_accept(struct hvx_vcpu *vcpu, u8 mode, u8 vector, bool level,
-		  bool assert);
+int lapic_accept(struct hvx_vcpu *vcpu, u8 mode, u8 vector, bool level,
+		 bool assert);
 void lapic_send_ipi(struct hvx_vcpu *vcpu, u32 low, u32 high);
 
 /* lapic.c */

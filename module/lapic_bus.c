@@ -6,6 +6,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/bitops.h>
+#include <linux/minmax.h>
 
 #include "lapic.h"
 #include "compat.h"
@@ -34,9 +35,14 @@ void hvx_vcpu_kick(struct hvx_vcpu *vcpu)
 	put_cpu();
 }
 
-/* One interrupt message arriving at @vcpu's APIC (11.6.1 delivery modes). */
-void lapic_accept(struct hvx_vcpu *vcpu, u8 mode, u8 vector, bool level,
-		  bool assert)
+/*
+ * One interrupt message arriving at @vcpu's APIC (11.6.1 delivery modes).
+ * Returns 1 if the APIC took it, 0 if it dropped it (a fixed interrupt
+ * at a software-disabled APIC, SMI, ExtINT, an INIT de-assert), which
+ * KVM counts the same way.
+ */
+int lapic_accept(struct hvx_vcpu *vcpu, u8 mode, u8 vector, bool level,
+		 bool assert)
 {
 	struct hvx_lapic *apic = vcpu->lapic;
 	unsigned long flags;
@@ -46,7 +52,7 @@ void lapic_accept(struct hvx_vcpu *vcpu, u8 mode, u8 vector, bool level,
 	case APIC_DM_LOWEST:
 		/* A software-disabled APIC takes no fixed interrupts (11.4.7.2). */
 		if (!apic_sw_enabled(apic))
-			return;
+			return 0;
 		spin_lock_irqsave(&apic->lock, flags);
 		hvx_lapic_accept(apic->regs, vector, level);
 		spin_unlock_irqrestore(&apic->lock, flags);
@@ -57,7 +63,7 @@ void lapic_accept(struct hvx_vcpu *vcpu, u8 mode, u8 vector, bool level,
 	case APIC_DM_INIT:
 		/* The level de-assert INIT of old MP protocols does nothing. */
 		if (level && !assert)
-			return;
+			return 0;
 		set_bit(HVX_APIC_EV_INIT, &apic->events);
 		break;
 	case APIC_DM_STARTUP:
@@ -67,10 +73,11 @@ void lapic_accept(struct hvx_vcpu *vcpu, u8 mode, u8 vector, bool level,
 		set_bit(HVX_APIC_EV_SIPI, &apic->events);
 		break;
 	default:
-		/* SMI (no SMM in hvx), ExtINT (no in-kernel PIC yet). */
-		return;
+		/* SMI (no SMM in hvx); ExtINT comes from the PIC, not as a message. */
+		return 0;
 	}
 	hvx_vcpu_kick(vcpu);
+	return 1;
 }
 
 /*
@@ -98,13 +105,19 @@ static bool apic_is_dest(struct hvx_vcpu *vcpu, struct hvx_vcpu *src,
 
 /*
  * Deliver @ipi to every destination; lowest priority goes to the first
- * one found. Returns how many APICs took it, or -1 if none was a
- * destination (which KVM_SIGNAL_MSI reports as KVM does).
+ * one found. Returns how many APICs took it, as KVM's
+ * kvm_irq_delivery_to_apic() counts for KVM_SIGNAL_MSI and the IOAPIC:
+ * 0 if every destination dropped it or, for a message to one
+ * destination (KVM's APIC-map path), if none matched; -1 if a broadcast
+ * or shorthand found no APIC.
  */
 int hvx_lapic_deliver(struct hvx_vm *vm, struct hvx_vcpu *src,
 		      const struct hvx_lapic_ipi *ipi)
 {
-	int i, n = atomic_read(&vm->online_vcpus), hits = 0;
+	int i, n = atomic_read(&vm->online_vcpus), hits;
+	u32 bcast = src && apic_x2apic(src) ? 0xffffffff : 0xff;
+
+	hits = ipi->shorthand || ipi->dest == bcast ? -1 : 0;
 
 	/* Pairs with the smp_wmb() between storing vcpus[] and online_vcpus++. */
 	smp_rmb();
@@ -113,12 +126,12 @@ int hvx_lapic_deliver(struct hvx_vm *vm, struct hvx_vcpu *src,
 
 		if (!apic_is_dest(vcpu, src, ipi))
 			continue;
-		lapic_accept(vcpu, ipi->mode, ipi->vector, ipi->level, ipi->assert);
-		hits++;
+		hits = max(hits, 0) +
+		       lapic_accept(vcpu, ipi->mode, ipi->vector, ipi->level, ipi->assert);
 		if ((ipi->mode << 8) == APIC_DM_LOWEST)
 			break;
 	}
-	return hits ? hits : -1;
+	return hits;
 }
 
 /* ICR written (11.6.1): send. The delivery status never reads as pending. */

@@ -125,10 +125,12 @@ int hvx_handle_mmio(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		emulation_failure(vcpu, bytes, n);
 		return 0;
 	}
-	/* The in-kernel local APIC's page: no exit either way. */
+	/* The in-kernel local APIC's page or IOAPIC window: no exit either way. */
 	if (r == 1 && p->mmio_frag[0].len == insn->size &&
-	    hvx_lapic_mmio(vcpu, p->mmio_frag[0].gpa, insn->size, insn->write,
-			   &p->mmio_data)) {
+	    (hvx_lapic_mmio(vcpu, p->mmio_frag[0].gpa, insn->size, insn->write,
+			    &p->mmio_data) ||
+	     hvx_ioapic_mmio(vcpu->vm, p->mmio_frag[0].gpa, insn->size,
+			     insn->write, &p->mmio_data))) {
 		p->mmio_nfrags = 0;
 		if (!insn->write)
 			hvx_mmio_load_complete(insn, vcpu->regs, p->mmio_data);

@@ -64,7 +64,8 @@ static bool vcpu_wakes(struct hvx_vcpu *vcpu)
 	if (vcpu->nmi_pending && !hvx_ops->nmi_blocked(vcpu))
 		return true;
 	return (vcpu->rflags & X86_EFLAGS_IF) &&
-	       (vcpu->irq_queued || hvx_lapic_has_interrupt(vcpu));
+	       (vcpu->irq_queued || hvx_pic_has_extint(vcpu) ||
+		hvx_lapic_has_interrupt(vcpu));
 }
 
 /*

@@ -92,6 +92,29 @@ static int string_prefixes(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	return 0;
 }
 
+/*
+ * Port I/O the kernel's own devices (the in-kernel PIC) take: each of
+ * the @count elements in the PIO page goes to the device in order (OUT),
+ * or is filled from it (IN). Returns false if the port is not theirs.
+ */
+static bool pio_in_kernel(struct hvx_vcpu *vcpu, const struct hvx_exit *exit,
+			  u32 count)
+{
+	unsigned int size = exit->io.size;
+	u8 *data = vcpu->pio_data;
+	u32 i, val = 0;
+
+	for (i = 0; i < count; i++) {
+		if (!exit->io.in)
+			memcpy(&val, data + i * size, size);
+		if (!hvx_pic_pio(vcpu->vm, exit->io.port, size, exit->io.in, &val))
+			return false;
+		if (exit->io.in)
+			memcpy(data + i * size, &val, size);
+	}
+	return true;
+}
+
 int hvx_handle_io(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 {
 	struct kvm_run *run = vcpu->run;
@@ -132,6 +155,9 @@ int hvx_handle_io(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	p->io = *exit;
 	p->count = count;
 	p->insn_len = exit->insn_len;
+	/* The in-kernel PIC's ports: done here, as if userspace had answered. */
+	if (pio_in_kernel(vcpu, exit, count))
+		return hvx_complete_pio(vcpu);
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = exit->io.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run->io.size = size;

@@ -375,6 +375,9 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 
 		if (copy_from_user(&irq, argp, sizeof(irq)))
 			return -EFAULT;
+		/* KVM: the PIC is in the kernel, so no userspace ExtINT. */
+		if (vcpu->vm->irqchip == HVX_IRQCHIP_KERNEL)
+			return -ENXIO;
 		return hvx_vcpu_interrupt(vcpu, &irq);
 	}
 	case KVM_GET_MP_STATE:

@@ -56,6 +56,7 @@ static void hvx_vm_free(struct kref *ref)
 	atomic_set(&vm->online_vcpus, 0);
 	hvx_ops->vm_destroy(vm);
 	hvx_ioeventfd_free(vm);
+	hvx_irqchip_free(vm);
 	hvx_memslots_free(vm);
 	cleanup_srcu_struct(&vm->srcu);
 	mmdrop(vm->mm);
@@ -201,6 +202,31 @@ static int hvx_vm_ioctl_enable_cap(struct hvx_vm *vm, void __user *argp)
 	}
 }
 
+/* KVM copies the whole struct in for both, and out for GET. */
+static int hvx_vm_ioctl_irqchip(struct hvx_vm *vm, unsigned int ioctl,
+				void __user *argp)
+{
+	struct kvm_irqchip *chip;
+	int r;
+
+	chip = kmalloc(sizeof(*chip), GFP_KERNEL);
+	if (!chip)
+		return -ENOMEM;
+	r = -EFAULT;
+	if (copy_from_user(chip, argp, sizeof(*chip)))
+		goto out;
+	if (ioctl == KVM_SET_IRQCHIP) {
+		r = hvx_vm_set_irqchip(vm, chip);
+		goto out;
+	}
+	r = hvx_vm_get_irqchip(vm, chip);
+	if (!r && copy_to_user(argp, chip, sizeof(*chip)))
+		r = -EFAULT;
+out:
+	kfree(chip);
+	return r;
+}
+
 static long hvx_vm_ioctl(struct file *filp, unsigned int ioctl,
 			 unsigned long arg)
 {
@@ -232,6 +258,24 @@ static long hvx_vm_ioctl(struct file *filp, unsigned int ioctl,
 			return -EFAULT;
 		return hvx_vm_signal_msi(vm, &msi);
 	}
+	case KVM_CREATE_IRQCHIP:
+		return hvx_vm_create_irqchip(vm);
+	case KVM_IRQ_LINE:
+	case KVM_IRQ_LINE_STATUS: {
+		struct kvm_irq_level irq;
+		int r;
+
+		if (copy_from_user(&irq, argp, sizeof(irq)))
+			return -EFAULT;
+		r = hvx_vm_irq_line(vm, &irq);
+		if (!r && ioctl == KVM_IRQ_LINE_STATUS &&
+		    copy_to_user(argp, &irq, sizeof(irq)))
+			return -EFAULT;
+		return r;
+	}
+	case KVM_GET_IRQCHIP:
+	case KVM_SET_IRQCHIP:
+		return hvx_vm_ioctl_irqchip(vm, ioctl, argp);
 	case KVM_IOEVENTFD: {
 		struct kvm_ioeventfd args;
 
