@@ -86,6 +86,30 @@ TERM=xterm env -C "$dir" script -qfec "exec bochs -q -f bochsrc -rc dbgrc" /dev/
 	</dev/null >"$dir/bochs.out" 2>&1 &
 bpid=$!
 
+# The term display draws the VGA text screen on a pseudo-terminal of its
+# own (the plugin opens /dev/ptmx), which nothing views. Unread, it
+# filled after ~440 s of screen updates and Bochs stopped for good,
+# asleep writing there: read it away. Bochs runs in $dir (env -C).
+drain_screen() {
+	local i p fd idx
+	for i in $(seq 100); do
+		for p in $(pgrep -x bochs-bin); do
+			[ "$(readlink "/proc/$p/cwd")" = "$dir" ] || continue
+			for fd in /proc/"$p"/fd/*; do
+				[ "$(readlink "$fd")" = /dev/ptmx ] || continue
+				idx=$(awk '/^tty-index:/ { print $2 }' "/proc/$p/fdinfo/${fd##*/}")
+				[ -n "$idx" ] || continue
+				# Ends by itself (EIO) when Bochs closes its side.
+				cat "/dev/pts/$idx" >/dev/null 2>&1 &
+				return 0
+			done
+		done
+		sleep 0.2
+	done
+	log "bochs.sh: no screen pty found; a boot over ~440 s will stall"
+}
+drain_screen
+
 # Kill what we started, children first (script -> sh -> bochs), by pid.
 kill_tree() {
 	local p
