@@ -55,6 +55,8 @@ int hvx_check_extension(struct hvx_vm *vm, long ext)
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 	/* KVM_GET/SET_MP_STATE (lapic.c), with or without an in-kernel APIC. */
 	case KVM_CAP_MP_STATE:
+	/* KVM_GET_TSC_KHZ: the host's TSC rate, which the guest's TSC runs at. */
+	case KVM_CAP_GET_TSC_KHZ:
 	/*
 	 * KVM_CREATE_IRQCHIP: IOAPIC, PICs and local APICs in the kernel,
 	 * KVM_IRQ_LINE, KVM_GET/SET_IRQCHIP (irq.c), and

@@ -19,6 +19,7 @@
 #include <asm/processor-flags.h>
 #include <asm/msr-index.h>
 #include <asm/cpufeature.h>
+#include <asm/tsc.h>
 
 #include "hvx.h"
 #include "compat.h"
@@ -344,6 +345,9 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 		return hvx_vcpu_get_cpuid2(vcpu, argp);
 	case KVM_NMI:
 		return hvx_vcpu_nmi(vcpu);
+	case KVM_GET_TSC_KHZ:
+		/* No TSC scaling: the guest's TSC ticks at the host's rate. */
+		return tsc_khz;
 	case KVM_GET_DEBUGREGS: {
 		struct kvm_debugregs d;
 

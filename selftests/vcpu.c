@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -268,6 +269,35 @@ static void run_mapping_bounds(void)
 	}
 }
 
+/*
+ * KVM_GET_TSC_KHZ is the rate the guest's TSC ticks at: without TSC
+ * scaling, the host's. The host measures it against CLOCK_MONOTONIC_RAW
+ * over 200 ms and must find the same within 2%.
+ */
+static void tsc_khz_is_the_tsc_rate(void)
+{
+	struct vm *vm = vm_create_bare();
+	struct vcpu *vcpu = vm_vcpu_add_raw(vm, 0);
+	struct timespec a, b;
+	uint64_t t0, t1, ns;
+	long khz, measured;
+
+	TEST_ASSERT_EQ(kvm_check_cap(KVM_CAP_GET_TSC_KHZ), 1);
+	khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ);
+	TEST_ASSERT(khz > 0, "KVM_GET_TSC_KHZ: %ld", khz);
+	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
+	t0 = rdtsc();
+	usleep(200 * 1000);
+	clock_gettime(CLOCK_MONOTONIC_RAW, &b);
+	t1 = rdtsc();
+	ns = (b.tv_sec - a.tv_sec) * 1000000000ULL + b.tv_nsec - a.tv_nsec;
+	measured = (long)((t1 - t0) * 1000000ULL / ns);
+	test_diag("KVM_GET_TSC_KHZ %ld, measured %ld kHz", khz, measured);
+	TEST_ASSERT(labs(measured - khz) * 50 <= khz, "measured %ld kHz, reported %ld",
+		    measured, khz);
+	vm_free(vm);
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(vcpu_id_limit, "vCPU id >= the max vCPU id is EINVAL"),
 	TEST_CASE(vcpu_duplicate_id, "a duplicate vCPU id is EEXIST"),
@@ -281,6 +311,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(vcpu_outlives_vm_fd, "a vCPU runs after its VM and device fds are closed"),
 	TEST_CASE(run_mapping_outlives_fd, "the kvm_run mapping outlives the vCPU fd"),
 	TEST_CASE(run_mapping_bounds, "kvm_run mmap: PIO page at offset 1, nothing past the size"),
+	TEST_CASE(tsc_khz_is_the_tsc_rate, "KVM_GET_TSC_KHZ is the rate the TSC ticks at"),
 };
 
 int main(int argc, char **argv)
