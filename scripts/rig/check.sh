@@ -239,8 +239,8 @@ use_stage() {
 	smp)
 		stage_label=" ($RIG_SMP2_CPUS CPUs)" stage_smp=$RIG_SMP2_CPUS
 		# idle=nomwait: an idle emulated CPU in MWAIT missed the wakeups
-		# of vCPU threads bouncing IPIs (selftests/smp/ipi_storm stalled
-		# for minutes, under KVM as under hvx); HLT idle does not.
+		# of vCPU threads bouncing IPIs (an IPI ring of vCPUs stalled for
+		# minutes, under KVM as under hvx); HLT idle does not.
 		stage_cpio=$smp_cpio stage_cmdline=idle=nomwait
 		stage_test_timeout=$RIG_SMP2_TEST_TIMEOUT
 		stage_silence=$RIG_SMP2_SILENCE_TIMEOUT
