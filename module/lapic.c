@@ -245,7 +245,7 @@ void hvx_lapic_set_base(struct hvx_vcpu *vcpu, u64 old)
 		return;
 	if (now & X2APIC_ENABLE) {
 		reg_set(apic, APIC_ID, vcpu->id);
-		reg_set(apic, APIC_LDR, x2apic_ldr(vcpu->id));
+		reg_set(apic, APIC_LDR, hvx_lapic_x2apic_ldr(vcpu->id));
 	} else if (!(now & MSR_IA32_APICBASE_ENABLE)) {
 		/* Disabling resets the APIC but for its ID (11.4.3). */
 		lapic_timer_stop(apic);
@@ -311,20 +311,24 @@ static void apic_lint0_quirk(struct hvx_vcpu *vcpu)
 		reg_set(vcpu->lapic, APIC_LVT0, APIC_DM_EXTINT);
 }
 
-/* INIT (SDM Vol 3 9.1, 11.4.7.3): reset, keeping the APIC ID and base. */
-void lapic_init_reset(struct hvx_vcpu *vcpu)
+/* Registers at their reset values with APIC ID @id, the timer stopped. */
+static void apic_reset(struct hvx_vcpu *vcpu, u32 id)
 {
 	struct hvx_lapic *apic = vcpu->lapic;
-	u32 id = reg_get(apic, APIC_ID);
 
 	lapic_timer_stop(apic);
 	apic->tsc_deadline = 0;
-	hvx_lapic_regs_reset(apic->regs, 0, apic_x2apic(vcpu));
-	reg_set(apic, APIC_ID, id);
+	hvx_lapic_regs_reset(apic->regs, id, apic_x2apic(vcpu));
 	apic_lint0_quirk(vcpu);
-	if (apic_x2apic(vcpu))
-		reg_set(apic, APIC_LDR, x2apic_ldr(id));
 	apic->cr8_synced = 0;
+}
+
+/* INIT (SDM Vol 3 9.1, 11.4.7.3): reset, keeping the APIC ID and base. */
+void lapic_init_reset(struct hvx_vcpu *vcpu)
+{
+	u32 id = reg_get(vcpu->lapic, APIC_ID);
+
+	apic_reset(vcpu, apic_x2apic(vcpu) ? id : id >> 24);
 }
 
 /*
@@ -365,7 +369,7 @@ int hvx_lapic_set_state(struct hvx_vcpu *vcpu, const struct kvm_lapic_state *s)
 	reg_set(apic, APIC_ID, id);
 	reg_set(apic, APIC_LVR, HVX_LAPIC_VERSION | HVX_LAPIC_MAX_LVT << 16);
 	if (apic_x2apic(vcpu))
-		reg_set(apic, APIC_LDR, x2apic_ldr(id));
+		reg_set(apic, APIC_LDR, hvx_lapic_x2apic_ldr(id));
 	reg_set(apic, APIC_TMCCT, 0);
 	hvx_lapic_update_ppr(apic->regs);
 	spin_unlock_irqrestore(&apic->lock, flags);
@@ -385,13 +389,10 @@ void hvx_lapic_reset(struct hvx_vcpu *vcpu)
 
 	if (!apic)
 		return;
-	lapic_timer_stop(apic);
-	apic->tsc_deadline = 0;
 	apic->events = 0;
 	atomic_set(&apic->nmis, 0);
-	hvx_lapic_regs_reset(apic->regs, vcpu->id, false);
-	apic_lint0_quirk(vcpu);
-	apic->cr8_synced = 0;
+	/* vcpu_reset() has put IA32_APIC_BASE back in xAPIC mode. */
+	apic_reset(vcpu, vcpu->id);
 }
 
 int hvx_lapic_create(struct hvx_vcpu *vcpu)

@@ -75,12 +75,6 @@ static inline bool apic_sw_enabled(struct hvx_lapic *apic)
 	return reg_get(apic, APIC_SPIV) & APIC_SPIV_APIC_ENABLED;
 }
 
-/* The x2APIC logical ID follows from the APIC ID (11.12.10.2). */
-static inline u32 x2apic_ldr(u32 id)
-{
-	return ((id >> 4) << 16) | (1u << (id & 0xf));
-}
-
 /* lapic_timer.c */
 u32 lapic_timer_mode(struct hvx_lapic *apic);
 enum hrtimer_restart lapic_timer_fn(struct hrtimer *timer);

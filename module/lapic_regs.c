@@ -60,12 +60,6 @@ static bool vec_test(const void *page, unsigned int base, u8 v)
 	return hvx_lapic_get(page, VEC_REG(base, v)) & VEC_BIT(v);
 }
 
-/* The x2APIC logical ID follows from the APIC ID (11.12.10.2). */
-static u32 x2apic_ldr(u32 id)
-{
-	return ((id >> 4) << 16) | (1u << (id & 0xf));
-}
-
 void hvx_lapic_regs_reset(void *page, u32 apic_id, bool x2apic)
 {
 	unsigned int i;
@@ -78,7 +72,7 @@ void hvx_lapic_regs_reset(void *page, u32 apic_id, bool x2apic)
 	hvx_lapic_set(page, APIC_DFR, APIC_DFR_FLAT);
 	hvx_lapic_set(page, APIC_SPIV, 0xff);
 	if (x2apic)
-		hvx_lapic_set(page, APIC_LDR, x2apic_ldr(apic_id));
+		hvx_lapic_set(page, APIC_LDR, hvx_lapic_x2apic_ldr(apic_id));
 	for (i = 0; i < ARRAY_SIZE(lvt_regs); i++)
 		hvx_lapic_set(page, lvt_regs[i].reg, APIC_LVT_MASKED);
 }

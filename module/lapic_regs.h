@@ -51,6 +51,12 @@ static inline void hvx_lapic_set(void *page, unsigned int reg, u32 val)
 	*(u32 *)((u8 *)page + reg) = val;
 }
 
+/* The x2APIC logical ID follows from the APIC ID (11.12.10.2). */
+static inline u32 hvx_lapic_x2apic_ldr(u32 id)
+{
+	return ((id >> 4) << 16) | (1u << (id & 0xf));
+}
+
 /* Power-on / INIT state (SDM Vol 3 11.4.7.1) with this APIC ID. */
 void hvx_lapic_regs_reset(void *page, u32 apic_id, bool x2apic);
 /* Highest vector set in the IRR / ISR (APIC_IRR, APIC_ISR), or -1. */
