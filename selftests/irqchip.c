@@ -13,12 +13,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "apic.h"
 #include "kvm_util.h"
-
-#define APIC_GPA	0xfee00000UL
-#define APIC_EOI	0xb0
-#define APIC_SPIV	0xf0
-#define APIC_SPIV_ENABLE	(1u << 8)
 
 #define IOAPIC_GPA	0xfec00000UL
 #define IOAPIC_ID	0x00
@@ -40,11 +36,6 @@
 #define PIC_BASE_S	0x28
 #define PIC_IRQ_M	3	/* master IR3: vector 0x23 */
 #define PIC_IRQ_S	10	/* slave IR2: vector 0x2a */
-
-static inline void apic_write(unsigned int reg, uint32_t val)
-{
-	*(volatile uint32_t *)(APIC_GPA + reg) = val;
-}
 
 static inline uint32_t ioapic_read(uint32_t reg)
 {
@@ -290,22 +281,17 @@ static void ioapic_level(void)
  * In x2APIC mode the EOI is an MSR write (SDM Vol 3 11.12.1.2); a level
  * EOI there reaches the IOAPIC just the same.
  */
-#define MSR_X2APIC_EOI		0x80b
-#define MSR_X2APIC_SPIV		0x80f
-#define APICBASE_ENABLE		(1ULL << 11)
-#define APICBASE_X2APIC		(1ULL << 10)
-
 static void guest_ioapic_level_x2apic(void)
 {
 	wrmsr(MSR_IA32_APICBASE, rdmsr(MSR_IA32_APICBASE) | APICBASE_X2APIC);
-	wrmsr(MSR_X2APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
+	wrmsr(X2APIC_MSR(APIC_SPIV), APIC_SPIV_ENABLE | 0xff);
 	ioapic_route(LEVEL_PIN, LEVEL_VEC | REDIR_LEVEL);
 	GUEST_SYNC(0);
 	wait_irqs(1);
 	GUEST_ASSERT_EQ(ioapic_read(IOAPIC_REDIR(LEVEL_PIN)) & REDIR_REMOTE_IRR,
 			REDIR_REMOTE_IRR);
 	GUEST_SYNC(1);
-	wrmsr(MSR_X2APIC_EOI, 0);
+	wrmsr(X2APIC_MSR(APIC_EOI), 0);
 	GUEST_ASSERT_EQ(ioapic_read(IOAPIC_REDIR(LEVEL_PIN)), LEVEL_VEC | REDIR_LEVEL);
 	GUEST_DONE();
 }

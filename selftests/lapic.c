@@ -15,30 +15,9 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "apic.h"
 #include "kvm_util.h"
 
-#define APIC_GPA	0xfee00000UL
-#define APIC_ID		0x20
-#define APIC_LVR	0x30
-#define APIC_TASKPRI	0x80
-#define APIC_PROCPRI	0xa0
-#define APIC_EOI	0xb0
-#define APIC_LDR	0xd0
-#define APIC_DFR	0xe0
-#define APIC_SPIV	0xf0
-#define APIC_ISR	0x100
-#define APIC_IRR	0x200
-#define APIC_ICR	0x300
-#define APIC_ICR2	0x310
-#define APIC_LVTT	0x320
-#define APIC_LVT0	0x350
-#define APIC_LVT1	0x360
-#define APIC_LVTERR	0x370
-#define APIC_TMICT	0x380
-#define APIC_TMCCT	0x390
-#define APIC_TDCR	0x3e0
-
-#define APIC_SPIV_ENABLE	(1u << 8)
 #define LVT_MASKED		(1u << 16)
 #define LVTT_PERIODIC		(1u << 17)
 #define LVTT_TSC_DEADLINE	(2u << 17)
@@ -48,12 +27,8 @@
 #define ICR_STARTUP		(6u << 8)
 #define ICR_ASSERT		(1u << 14)
 
-#define X2APIC_MSR(reg)		(0x800 + ((reg) >> 4))
 #define MSR_TSC_DEADLINE	0x6e0
 #define MSR_X2APIC_SELF_IPI	0x83f
-#define APICBASE_ENABLE		(1ULL << 11)
-#define APICBASE_X2APIC		(1ULL << 10)
-#define APICBASE_BSP		(1ULL << 8)
 
 #define CPUID1_ECX_X2APIC	(1u << 21)
 #define CPUID1_ECX_TSC_DEADLINE	(1u << 24)
@@ -61,16 +36,6 @@
 #define TIMER_VEC	0xee
 #define IPI_VEC		0x51
 #define MSI_VEC		0x52
-
-static inline uint32_t apic_read(unsigned int reg)
-{
-	return *(volatile uint32_t *)(APIC_GPA + reg);
-}
-
-static inline void apic_write(unsigned int reg, uint32_t val)
-{
-	*(volatile uint32_t *)(APIC_GPA + reg) = val;
-}
 
 /* What the guest's interrupt handlers saw. */
 static volatile uint64_t nirqs, last_vector;
