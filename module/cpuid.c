@@ -52,9 +52,11 @@
  * CPUID.1:ECX. Left out: DTES64, DS-CPL, EST, TM2, CNXT-ID, SDBG, xTPR, DCA
  * (host power, debug and platform features); MONITOR (hvx runs
  * MONITOR/MWAIT as NOPs but, like KVM, does not advertise them); VMX, SMX
- * (no nesting); x2APIC and TSC-deadline (no in-kernel local APIC yet);
+ * (no nesting); TSC-deadline (api.rst: reported through
+ * KVM_CAP_TSC_DEADLINE_TIMER instead, as it needs an in-kernel APIC);
  * PDCM (no IA32_PERF_CAPABILITIES); OSXSAVE (mirrors the guest's
- * CR4.OSXSAVE, a run-time bit).
+ * CR4.OSXSAVE, a run-time bit). x2APIC is added whatever the host has:
+ * the in-kernel APIC emulates it (hvx_cpuid_func()).
  */
 static const u32 hvx_1_ecx =
 	F(CPUID_1_ECX, XMM3) | F(CPUID_1_ECX, PCLMULQDQ) | F(CPUID_1_ECX, SSSE3) |
@@ -65,7 +67,7 @@ static const u32 hvx_1_ecx =
 	F(CPUID_1_ECX, RDRAND);
 
 /*
- * CPUID.1:EDX. Left out: APIC (no in-kernel local APIC yet); MTRR and MCA
+ * CPUID.1:EDX. APIC is the in-kernel one (or userspace's). Left out: MTRR and MCA
  * (msr.c has no MTRR or machine-check MSRs; MCE alone only means CR4.MCE
  * and #MC, which run natively); PSN, DS, ACPI, HTT, TM, PBE.
  */
@@ -73,7 +75,7 @@ static const u32 hvx_1_edx =
 	F(CPUID_1_EDX, FPU) | F(CPUID_1_EDX, VME) | F(CPUID_1_EDX, DE) |
 	F(CPUID_1_EDX, PSE) | F(CPUID_1_EDX, TSC) | F(CPUID_1_EDX, MSR) |
 	F(CPUID_1_EDX, PAE) | F(CPUID_1_EDX, MCE) | F(CPUID_1_EDX, CX8) |
-	F(CPUID_1_EDX, SEP) | F(CPUID_1_EDX, PGE) |
+	F(CPUID_1_EDX, APIC) | F(CPUID_1_EDX, SEP) | F(CPUID_1_EDX, PGE) |
 	F(CPUID_1_EDX, CMOV) | F(CPUID_1_EDX, PAT) |
 	F(CPUID_1_EDX, PSE36) | F(CPUID_1_EDX, CLFLUSH) | F(CPUID_1_EDX, MMX) |
 	F(CPUID_1_EDX, FXSR) | F(CPUID_1_EDX, XMM) | F(CPUID_1_EDX, XMM2) |
@@ -151,14 +153,14 @@ static const u32 hvx_e1_ecx =
 
 /*
  * CPUID.0x80000001:EDX. Bits 0-17 and 23-24 mirror CPUID.1:EDX (the kernel
- * names them only there). Left out: APIC, MTRR, MCA (as in leaf 1);
+ * names them only there). Left out: MTRR, MCA (as in leaf 1);
  * FFXSR (msr.c refuses EFER.FFXSR); RDTSCP (no MSR_TSC_AUX); MP.
  */
 static const u32 hvx_e1_edx =
 	F(CPUID_1_EDX, FPU) | F(CPUID_1_EDX, VME) | F(CPUID_1_EDX, DE) |
 	F(CPUID_1_EDX, PSE) | F(CPUID_1_EDX, TSC) | F(CPUID_1_EDX, MSR) |
 	F(CPUID_1_EDX, PAE) | F(CPUID_1_EDX, MCE) | F(CPUID_1_EDX, CX8) |
-	F(CPUID_8000_0001_EDX, SYSCALL) | F(CPUID_1_EDX, PGE) |
+	F(CPUID_1_EDX, APIC) | F(CPUID_8000_0001_EDX, SYSCALL) | F(CPUID_1_EDX, PGE) |
 	F(CPUID_1_EDX, CMOV) | F(CPUID_1_EDX, PAT) | F(CPUID_1_EDX, PSE36) |
 	F(CPUID_8000_0001_EDX, NX) | F(CPUID_8000_0001_EDX, MMXEXT) |
 	F(CPUID_1_EDX, MMX) | F(CPUID_1_EDX, FXSR) |
@@ -391,9 +393,13 @@ static int hvx_cpuid_func(struct hvx_cpuid_buf *b, const struct hvx_cpuid_policy
 		e->eax = min(e->eax, HVX_CPUID_MAX_BASIC);
 		break;
 	case 1:
-		/* No APIC and no topology: no initial APIC id, one logical CPU. */
+		/*
+		 * No topology: no initial APIC id (the VMM sets each vCPU's),
+		 * one logical CPU.
+		 */
 		e->ebx &= GENMASK(15, 0);
-		e->ecx = (e->ecx & p->l1_ecx) | F(CPUID_1_ECX, HYPERVISOR);
+		e->ecx = (e->ecx & p->l1_ecx) | F(CPUID_1_ECX, HYPERVISOR) |
+			 F(CPUID_1_ECX, X2APIC);
 		e->edx &= p->l1_edx;
 		break;
 	case 2:		/* cache descriptors */
@@ -434,6 +440,14 @@ static int hvx_cpuid_func(struct hvx_cpuid_buf *b, const struct hvx_cpuid_policy
 		break;
 	case 0xd:
 		return hvx_cpuid_xsave(b, e, p);
+	case 6:
+		/*
+		 * Thermal and power: only ARAT, as the APIC timer is an
+		 * hrtimer that no guest C-state stops.
+		 */
+		hvx_cpuid_zero(e);
+		e->eax = BIT(X86_FEATURE_ARAT & 31);
+		break;
 	case 0x80000000:
 		e->eax = clamp(e->eax, 0x80000000U, HVX_CPUID_MAX_EXT);
 		break;
@@ -483,8 +497,7 @@ static int hvx_cpuid_func(struct hvx_cpuid_buf *b, const struct hvx_cpuid_policy
 		break;
 	default:
 		/*
-		 * Listed but empty: 3 (serial number), 5 (MONITOR), 6 (thermal;
-		 * no ARAT without an APIC timer), 0xa (no PMU), 0xf and 0x10
+		 * Listed but empty: 3 (serial number), 5 (MONITOR), 0xa (no PMU), 0xf and 0x10
 		 * (RDT), 0x12 (SGX), 0x14 (PT), 0x1d/0x1e (AMX), 0x8000000a (no
 		 * nested SVM), 0x8000001e (topology), 0x8000001f (SEV), ...
 		 */

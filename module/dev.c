@@ -64,7 +64,24 @@ int hvx_check_extension(struct hvx_vm *vm, long ext)
 	 */
 	case KVM_CAP_IRQCHIP:
 	case KVM_CAP_IRQ_INJECT_STATUS:
+	/* As KVM's IOAPIC, hvx's takes the line's logical level. */
+	case KVM_CAP_IOAPIC_POLARITY_IGNORED:
+	/*
+	 * KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): in-kernel local APICs,
+	 * with KVM_SIGNAL_MSI and KVM_EXIT_IOAPIC_EOI for userspace's IOAPIC.
+	 */
+	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_SPLIT_IRQCHIP:
+	case KVM_CAP_SIGNAL_MSI:
+	/* KVM_IRQFD, with KVM_IRQFD_FLAG_RESAMPLE (irqfd.c). */
+	case KVM_CAP_IRQFD:
+	case KVM_CAP_IRQFD_RESAMPLE:
+	/* The in-kernel APIC timer's TSC-deadline mode (lapic_timer.c). */
+	case KVM_CAP_TSC_DEADLINE_TIMER:
 		return 1;
+	/* KVM_SET_GSI_ROUTING (irq_routing.c): the most routes it takes. */
+	case KVM_CAP_IRQ_ROUTING:
+		return HVX_MAX_IRQ_ROUTES;
 	case KVM_CAP_NR_MEMSLOTS:
 		return HVX_USER_MEM_SLOTS;
 	/* Recommended vCPU count: as KVM x86, no more than the online CPUs. */
@@ -79,11 +96,9 @@ int hvx_check_extension(struct hvx_vm *vm, long ext)
 	 * Deliberately 0, among others: KVM_CAP_COALESCED_MMIO (no ring, so
 	 * the vCPU mapping is only the run and PIO pages),
 	 * KVM_CAP_SET_TSS_ADDR, KVM_CAP_GET_MSR_FEATURES,
-	 * KVM_CAP_IRQ_ROUTING and KVM_CAP_IRQFD (no GSI routing: GSI n is
-	 * pin n), KVM_CAP_MULTI_ADDRESS_SPACE (one
-	 * address space: KVM answers 0 then too). KVM_CAP_SPLIT_IRQCHIP,
-	 * KVM_CAP_SIGNAL_MSI, KVM_CAP_TSC_DEADLINE_TIMER and
-	 * KVM_CAP_ENABLE_CAP_VM wait for GSI routing (vm.c).
+	 * KVM_CAP_MULTI_ADDRESS_SPACE (one address space: KVM answers 0
+	 * then too), KVM_CAP_X2APIC_API (MSI and LAPIC state carry 8-bit
+	 * xAPIC IDs only), KVM_CAP_PIT2 (no in-kernel PIT).
 	 */
 	default:
 		return 0;

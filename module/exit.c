@@ -42,6 +42,12 @@ static int handle_cpuid(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	vcpu->regs[HVX_RBX] = e ? e->ebx : 0;
 	vcpu->regs[HVX_RCX] = e ? e->ecx : 0;
 	vcpu->regs[HVX_RDX] = e ? e->edx : 0;
+	/*
+	 * CPUID.1:EDX.APIC follows the in-kernel APIC's global enable in
+	 * IA32_APIC_BASE (SDM Vol 3 11.4.3), as KVM keeps it.
+	 */
+	if (fn == 1 && vcpu->lapic && !(vcpu->apic_base & MSR_IA32_APICBASE_ENABLE))
+		vcpu->regs[HVX_RDX] &= ~BIT(X86_FEATURE_APIC & 31);
 	hvx_skip_insn(vcpu, exit->insn_len ?: 2);
 	return 1;
 }

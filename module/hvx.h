@@ -119,6 +119,7 @@ struct hvx_event {
 /* Requests a vCPU handles before its next entry (bit numbers). */
 enum {
 	HVX_REQ_TLB_FLUSH,
+	HVX_REQ_IOAPIC_EOI,	/* KVM_EXIT_IOAPIC_EOI of ioapic_eoi_vector */
 };
 
 /*
@@ -177,6 +178,7 @@ struct hvx_vcpu {
 	int cpu;			/* CPU this vCPU is loaded on, or -1 */
 	int mode;			/* enum hvx_vcpu_mode, read by kickers */
 	unsigned long requests;
+	u8 ioapic_eoi_vector;		/* HVX_REQ_IOAPIC_EOI's */
 
 	/* Architectural state the core owns; the backend syncs the rest. */
 	u64 regs[HVX_NR_GPRS];
@@ -235,6 +237,12 @@ struct hvx_vm {
 	/* KVM_CREATE_IRQCHIP's chips (irqchip.h), NULL without them. */
 	struct hvx_ioapic *ioapic;
 	struct hvx_pic *pic;
+	/* GSI routing (irq_routing.c) and irqfds (irqfd.c). */
+	struct mutex irq_lock;		/* routing updates, resamplers */
+	struct hvx_irq_routing __rcu *irq_routing;
+	spinlock_t irqfds_lock;		/* irqfds; taken inside eventfd wait queues */
+	struct list_head irqfds;	/* active irqfds */
+	struct list_head resamplers;	/* irq_lock to change, RCU to read */
 	void *arch;			/* backend private */
 };
 
@@ -267,6 +275,8 @@ int hvx_vcpu_set_mp_state(struct hvx_vcpu *vcpu, u32 state);
 int hvx_lapic_deliver(struct hvx_vm *vm, struct hvx_vcpu *src,
 		      const struct hvx_lapic_ipi *ipi);
 int hvx_vm_signal_msi(struct hvx_vm *vm, const struct kvm_msi *msi);
+int hvx_lapic_deliver_msi(struct hvx_vm *vm, u32 address_lo, u32 data);
+bool hvx_lapic_level_msi_targets(struct hvx_vcpu *vcpu, u32 address_lo, u32 data);
 
 /* irq.c, ioapic.c, pic.c: KVM_CREATE_IRQCHIP's IOAPIC and PICs */
 int hvx_vm_create_irqchip(struct hvx_vm *vm);
@@ -280,6 +290,21 @@ void hvx_ioapic_eoi(struct hvx_vm *vm, u8 vector);
 bool hvx_pic_pio(struct hvx_vm *vm, u16 port, unsigned int size, bool in, u32 *val);
 bool hvx_pic_has_extint(struct hvx_vcpu *vcpu);
 int hvx_pic_ack(struct hvx_vcpu *vcpu);
+
+/* irq_routing.c: KVM_SET_GSI_ROUTING; KVM's limit on GSIs and entries. */
+#define HVX_MAX_IRQ_ROUTES	4096
+struct hvx_irq_routing;
+int hvx_vm_set_gsi_routing(struct hvx_vm *vm, struct kvm_irq_routing __user *argp);
+void hvx_irq_routing_free(struct hvx_vm *vm);
+bool hvx_irq_split_eoi_exits(struct hvx_vcpu *vcpu, u8 vector);
+
+/* irqfd.c: KVM_IRQFD */
+int hvx_irqfd_module_init(void);
+void hvx_irqfd_module_exit(void);
+void hvx_irqfd_vm_init(struct hvx_vm *vm);
+int hvx_vm_irqfd(struct hvx_vm *vm, const struct kvm_irqfd *args);
+void hvx_irqfd_release(struct hvx_vm *vm);
+bool hvx_irqfd_have_resamplers(struct hvx_vm *vm);
 
 /* crash.c */
 void hvx_crash_init(void);

@@ -41,6 +41,7 @@ void ioapic_reset(struct hvx_ioapic *io)
 	for (i = 0; i < HVX_IOAPIC_PINS; i++)
 		io->s.redirtbl[i].bits = IOREDTBL_MASK;
 	io->irr_delivered = 0;
+	memset(io->line_src, 0, sizeof(io->line_src));
 }
 
 /*
@@ -75,12 +76,14 @@ static int ioapic_service(struct hvx_vm *vm, struct hvx_ioapic *io, unsigned int
 }
 
 /*
- * The line of @pin goes to @level. As KVM, the polarity bit is not
+ * Driver @src (HVX_IRQ_SRC_*) takes its part of @pin's line to @level;
+ * the line is the OR of the parts. As KVM, the polarity bit is not
  * applied (the VMM passes the logical level). Returns KVM's status: 1
  * for a lowered line, 0 for an edge pin already high (coalesced), else
  * as ioapic_service().
  */
-int ioapic_set_irq(struct hvx_vm *vm, unsigned int pin, bool level)
+int ioapic_set_irq(struct hvx_vm *vm, unsigned int pin, unsigned int src,
+		   bool level)
 {
 	struct hvx_ioapic *io = vm->ioapic;
 	unsigned long flags;
@@ -88,6 +91,11 @@ int ioapic_set_irq(struct hvx_vm *vm, unsigned int pin, bool level)
 	int r;
 
 	spin_lock_irqsave(&io->lock, flags);
+	if (level)
+		io->line_src[pin] |= BIT(src);
+	else
+		io->line_src[pin] &= ~BIT(src);
+	level = io->line_src[pin];
 	old = io->s.irr;
 	if (!level) {
 		io->s.irr &= ~mask;
@@ -112,15 +120,29 @@ out:
  * A local APIC's EOI of a level-triggered @vector (its TMR bit was set):
  * every level pin with that vector leaves Remote IRR and, if its line is
  * still high and it is unmasked, sends again (datasheet 3.2.4, bit 14).
+ * First, unlocked, the pins' GSIs hear of the EOI (irqfd resampling):
+ * a resampler lowers its part of the line then, so a device that has
+ * nothing more to say is not sent again below.
  */
 void hvx_ioapic_eoi(struct hvx_vm *vm, u8 vector)
 {
 	struct hvx_ioapic *io = vm->ioapic;
-	unsigned long flags;
+	unsigned long flags, acked = 0;
 	unsigned int pin;
 
 	if (!io)
 		return;
+	spin_lock_irqsave(&io->lock, flags);
+	for (pin = 0; pin < HVX_IOAPIC_PINS; pin++) {
+		u64 e = io->s.redirtbl[pin].bits;
+
+		if ((e & 0xff) == vector && (e & IOREDTBL_LEVEL))
+			acked |= BIT(pin);
+	}
+	spin_unlock_irqrestore(&io->lock, flags);
+	for_each_set_bit(pin, &acked, HVX_IOAPIC_PINS)
+		hvx_irq_acked(vm, KVM_IRQCHIP_IOAPIC, pin);
+
 	spin_lock_irqsave(&io->lock, flags);
 	for (pin = 0; pin < HVX_IOAPIC_PINS; pin++) {
 		u64 *e = &io->s.redirtbl[pin].bits;
@@ -249,7 +271,9 @@ void ioapic_set_state(struct hvx_vm *vm, const struct kvm_ioapic_state *s)
 	io->s = *s;
 	io->s.irr = 0;
 	io->irr_delivered = 0;
+	memset(io->line_src, 0, sizeof(io->line_src));
 	spin_unlock_irqrestore(&io->lock, flags);
+	/* The restored lines are userspace's, as KVM_IRQ_LINE raised them. */
 	for_each_set_bit(pin, &irr, HVX_IOAPIC_PINS)
-		ioapic_set_irq(vm, pin, true);
+		ioapic_set_irq(vm, pin, HVX_IRQ_SRC_USER, true);
 }

@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KVM_CREATE_IRQCHIP and the GSI layer over its chips: KVM_IRQ_LINE(_STATUS)
- * drives GSI n into IOAPIC pin n and, for n < 16, into PIC line n, as
- * KVM's default routing does; KVM_GET/SET_IRQCHIP save and restore the
- * chips (api.rst).
+ * KVM_CREATE_IRQCHIP, KVM_IRQ_LINE(_STATUS), which drives a GSI through
+ * its routes (irq_routing.c), and KVM_GET/SET_IRQCHIP, which save and
+ * restore the chips (api.rst).
  */
 #define pr_fmt(fmt) "hvx: " fmt
 
 #include <linux/slab.h>
 
 #include "irqchip.h"
-
-#define HVX_PIC_LINES	16
 
 /*
  * KVM_CREATE_IRQCHIP: an IOAPIC and two PICs, and local APICs for the
@@ -42,6 +39,9 @@ int hvx_vm_create_irqchip(struct hvx_vm *vm)
 	r = -EINVAL;
 	if (atomic_read(&vm->online_vcpus))
 		goto out_unlock;
+	r = hvx_irq_routing_default(vm);
+	if (r)
+		goto out_unlock;
 	vm->ioapic = io;
 	vm->pic = pic;
 	/* The chips before the mode: readers test the mode, then use them. */
@@ -67,33 +67,15 @@ void hvx_irqchip_free(struct hvx_vm *vm)
 }
 
 /*
- * KVM_IRQ_LINE(_STATUS): GSI @gsi to @level on every chip it is routed
- * to. The status is KVM's sum over the chips that did not refuse (-1 if
- * all did or none is routed): 0 means the interrupt was coalesced into
- * one already pending, above 0 delivered or newly requested.
+ * KVM_IRQ_LINE(_STATUS): userspace's part of GSI irq->irq goes to
+ * irq->level on every route of the GSI; the status is hvx_irq_set()'s.
  */
 int hvx_vm_irq_line(struct hvx_vm *vm, struct kvm_irq_level *irq)
 {
-	int status = -1, r;
-
-	/* KVM: -ENXIO without an irqchip; a split one has no routes here. */
+	/* KVM: -ENXIO without an irqchip; a split one has only MSI routes. */
 	if (READ_ONCE(vm->irqchip) == HVX_IRQCHIP_NONE)
 		return -ENXIO;
-	if (READ_ONCE(vm->irqchip) == HVX_IRQCHIP_KERNEL) {
-		/* Pairs with the smp_wmb() in hvx_vm_create_irqchip(). */
-		smp_rmb();
-		if (irq->irq < HVX_PIC_LINES) {
-			r = pic_set_irq(vm, irq->irq, irq->level);
-			if (r >= 0)
-				status = r;
-		}
-		if (irq->irq < HVX_IOAPIC_PINS) {
-			r = ioapic_set_irq(vm, irq->irq, irq->level);
-			if (r >= 0)
-				status = r + (status < 0 ? 0 : status);
-		}
-	}
-	irq->status = status;
+	irq->status = hvx_irq_set(vm, HVX_IRQ_SRC_USER, irq->irq, irq->level);
 	return 0;
 }
 

@@ -73,6 +73,30 @@ static u32 lapic_read(struct hvx_lapic *apic, unsigned int reg)
 }
 
 /*
+ * An EOI beyond the APIC (SDM Vol 3 11.8.5): a level-triggered one to
+ * the in-kernel IOAPIC. With a split irqchip, userspace's IOAPIC hears
+ * of the EOIs of the level MSIs it sends (KVM_EXIT_IOAPIC_EOI, once the
+ * EOI's instruction is done), whatever the TMR says, as in KVM.
+ */
+static void lapic_eoi_broadcast(struct hvx_vcpu *vcpu, u8 vector, bool level)
+{
+	switch (READ_ONCE(vcpu->vm->irqchip)) {
+	case HVX_IRQCHIP_KERNEL:
+		if (level)
+			hvx_ioapic_eoi(vcpu->vm, vector);
+		break;
+	case HVX_IRQCHIP_SPLIT:
+		if (hvx_irq_split_eoi_exits(vcpu, vector)) {
+			vcpu->ioapic_eoi_vector = vector;
+			set_bit(HVX_REQ_IOAPIC_EOI, &vcpu->requests);
+		}
+		break;
+	case HVX_IRQCHIP_NONE:
+		break;
+	}
+}
+
+/*
  * A guest write to register @reg; x2APIC MSR writes arrive here too
  * (ICR with its destination in @high). Returns 1 if the write must fault
  * (x2APIC only: xAPIC ignores writes to read-only registers).
@@ -106,9 +130,8 @@ static int lapic_write(struct hvx_vcpu *vcpu, unsigned int reg, u32 val, u32 hig
 		spin_lock_irqsave(&apic->lock, flags);
 		v = hvx_lapic_eoi(apic->regs, &level);
 		spin_unlock_irqrestore(&apic->lock, flags);
-		/* A level-triggered EOI reaches the IOAPIC (11.8.5). */
-		if (v >= 0 && level)
-			hvx_ioapic_eoi(vcpu->vm, v);
+		if (v >= 0)
+			lapic_eoi_broadcast(vcpu, v, level);
 		break;
 	case APIC_ICR:
 		lapic_send_ipi(vcpu, val, x2apic ? high : reg_get(apic, APIC_ICR2));

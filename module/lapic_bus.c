@@ -148,20 +148,46 @@ void lapic_send_ipi(struct hvx_vcpu *vcpu, u32 low, u32 high)
 /*
  * MSI (the address/data format of SDM Vol 3 11.11): destination ID in
  * address bits 19:12, logical destination mode in bit 2; vector, delivery
- * mode and trigger mode in the data.
+ * mode and trigger mode in the data. Without KVM_CAP_X2APIC_API, which
+ * hvx does not offer, the high address half carries nothing, as in KVM.
  */
-int hvx_vm_signal_msi(struct hvx_vm *vm, const struct kvm_msi *msi)
+static void msi_decode(u32 address_lo, u32 data, struct hvx_lapic_ipi *ipi)
 {
-	struct hvx_lapic_ipi ipi = {
-		.dest = (msi->address_lo >> 12) & 0xff,
-		.logical = msi->address_lo & BIT(2),
-		.vector = msi->data & 0xff,
-		.mode = (msi->data >> 8) & 7,
-		.level = msi->data & BIT(15),
+	*ipi = (struct hvx_lapic_ipi){
+		.dest = (address_lo >> 12) & 0xff,
+		.logical = address_lo & BIT(2),
+		.vector = data & 0xff,
+		.mode = (data >> 8) & 7,
+		.level = data & BIT(15),
 		.assert = true,
 	};
+}
 
-	if (vm->irqchip == HVX_IRQCHIP_NONE || msi->flags)
-		return -EINVAL;
+/* Send an MSI; returns as hvx_lapic_deliver(). */
+int hvx_lapic_deliver_msi(struct hvx_vm *vm, u32 address_lo, u32 data)
+{
+	struct hvx_lapic_ipi ipi;
+
+	msi_decode(address_lo, data, &ipi);
 	return hvx_lapic_deliver(vm, NULL, &ipi);
+}
+
+/*
+ * Whether @vcpu is a destination of the level-triggered MSI
+ * (@address_lo, @data), for the split irqchip's EOI exits.
+ */
+bool hvx_lapic_level_msi_targets(struct hvx_vcpu *vcpu, u32 address_lo, u32 data)
+{
+	struct hvx_lapic_ipi ipi;
+
+	msi_decode(address_lo, data, &ipi);
+	return ipi.level && apic_is_dest(vcpu, NULL, &ipi);
+}
+
+/* KVM_SIGNAL_MSI: a device ID (KVM_MSI_VALID_DEVID) is accepted, unused. */
+int hvx_vm_signal_msi(struct hvx_vm *vm, const struct kvm_msi *msi)
+{
+	if (vm->irqchip == HVX_IRQCHIP_NONE || (msi->flags & ~KVM_MSI_VALID_DEVID))
+		return -EINVAL;
+	return hvx_lapic_deliver_msi(vm, msi->address_lo, msi->data);
 }

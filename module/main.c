@@ -188,10 +188,13 @@ static int __init hvx_init(void)
 	r = hvx_fpu_init();
 	if (r)
 		goto err_unsetup;
+	r = hvx_irqfd_module_init();
+	if (r)
+		goto err_unsetup;
 	r = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "hvx:online",
 				      hvx_cpu_online, hvx_cpu_offline);
 	if (r < 0)
-		goto err_unsetup;
+		goto err_irqfd;
 	hvx_cpuhp_state = r;
 	register_reboot_notifier(&hvx_reboot_nb);
 	hvx_crash_init();
@@ -209,6 +212,8 @@ err_misc:
 	hvx_crash_exit();
 	unregister_reboot_notifier(&hvx_reboot_nb);
 	cpuhp_remove_state_nocalls(hvx_cpuhp_state);
+err_irqfd:
+	hvx_irqfd_module_exit();
 err_unsetup:
 	hvx_ops->hardware_unsetup();
 	return r;
@@ -224,6 +229,7 @@ static void __exit hvx_exit(void)
 	hvx_crash_exit();
 	unregister_reboot_notifier(&hvx_reboot_nb);
 	cpuhp_remove_state_nocalls(hvx_cpuhp_state);
+	hvx_irqfd_module_exit();
 	hvx_ops->hardware_unsetup();
 	leaked = hvx_pages_in_use();
 	if (leaked)

@@ -19,7 +19,7 @@ static const u32 hvx_msrs[] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
 	MSR_FS_BASE, MSR_GS_BASE, MSR_EFER, MSR_IA32_CR_PAT, MSR_IA32_TSC,
-	MSR_IA32_APICBASE, MSR_IA32_MISC_ENABLE,
+	MSR_IA32_APICBASE, MSR_IA32_MISC_ENABLE, MSR_IA32_TSC_DEADLINE,
 };
 
 int hvx_get_msr_index_list(struct kvm_msr_list __user *ulist)
@@ -130,6 +130,10 @@ int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data, bool host)
 	case MSR_IA32_MISC_ENABLE:
 		*data = vcpu->misc_enable;
 		return 0;
+	/* Without an in-kernel APIC: reads 0, writes ignored, as in KVM. */
+	case MSR_IA32_TSC_DEADLINE:
+		*data = 0;
+		return 0;
 	}
 	return hvx_ops->get_msr(vcpu, index, data);
 }
@@ -157,6 +161,8 @@ int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		vcpu->misc_enable = data;
+		return 0;
+	case MSR_IA32_TSC_DEADLINE:
 		return 0;
 	case MSR_IA32_CR_PAT:
 		if (!pat_valid(data))

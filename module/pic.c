@@ -127,30 +127,64 @@ void pic_init(struct hvx_pic *pic)
 	pic->chip[PIC_MASTER].elcr_mask = 0xf8;
 	pic->chip[PIC_SLAVE].elcr_mask = 0xde;
 	pic->output = false;
+	memset(pic->line_src, 0, sizeof(pic->line_src));
+	pic->acked = 0;
 }
 
-/* GSI @irq (0-15) to @level: IR irq & 7 of the master or the slave. */
-int pic_set_irq(struct hvx_vm *vm, unsigned int irq, bool level)
+/*
+ * Driver @src (HVX_IRQ_SRC_*) takes its part of line @irq (0-15: IR
+ * irq & 7 of the master or the slave) to @level; the line is the OR of
+ * the parts.
+ */
+int pic_set_irq(struct hvx_vm *vm, unsigned int irq, unsigned int src,
+		bool level)
 {
 	struct hvx_pic *pic = vm->pic;
 	unsigned long flags;
 	int r;
 
 	spin_lock_irqsave(&pic->lock, flags);
-	r = pic_line(&pic->chip[irq >> 3], irq & 7, level);
+	if (level)
+		pic->line_src[irq] |= BIT(src);
+	else
+		pic->line_src[irq] &= ~BIT(src);
+	r = pic_line(&pic->chip[irq >> 3], irq & 7, pic->line_src[irq]);
 	pic_update(vm, pic);
 	spin_unlock_irqrestore(&pic->lock, flags);
 	return r;
 }
 
-/* The CPU's INTA on @s's line @irq: IRR to ISR (unless AEOI). */
-static void pic_ack(struct kvm_pic_state *s, int irq)
+/*
+ * The service of chip @c's line @irq ends (an EOI, or AEOI at INTA):
+ * noted for hvx_irq_acked(), which the caller runs once pic->lock is
+ * dropped (irqfd resampling lowers lines through pic_set_irq()).
+ */
+static void pic_end_service(struct hvx_pic *pic, int c, int irq)
 {
+	pic->chip[c].isr &= ~BIT(irq);
+	pic->acked |= BIT(c * 8 + irq);
+}
+
+/* Tell the GSIs of the lines whose service ended; pic->lock not held. */
+static void pic_notify_acked(struct hvx_vm *vm, unsigned long acked)
+{
+	unsigned int irq;
+
+	for_each_set_bit(irq, &acked, 16)
+		hvx_irq_acked(vm, irq < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+			      irq);
+}
+
+/* The CPU's INTA on chip @c's line @irq: IRR to ISR (unless AEOI). */
+static void pic_ack(struct hvx_pic *pic, int c, int irq)
+{
+	struct kvm_pic_state *s = &pic->chip[c];
 	u8 mask = BIT(irq);
 
 	if (s->auto_eoi) {
 		if (s->rotate_on_auto_eoi)
 			s->priority_add = (irq + 1) & 7;
+		pic_end_service(pic, c, irq);
 	} else {
 		s->isr |= mask;
 	}
@@ -180,7 +214,7 @@ int hvx_pic_ack(struct hvx_vcpu *vcpu)
 {
 	struct hvx_pic *pic = vcpu->vm->pic;
 	struct kvm_pic_state *m, *sl;
-	unsigned long flags;
+	unsigned long flags, acked;
 	int irq, irq2, v;
 
 	if (!hvx_pic_has_extint(vcpu))
@@ -192,11 +226,11 @@ int hvx_pic_ack(struct hvx_vcpu *vcpu)
 	if (irq < 0) {
 		v = m->irq_base + 7;
 	} else {
-		pic_ack(m, irq);
+		pic_ack(pic, PIC_MASTER, irq);
 		if (irq == PIC_CASCADE_IR) {
 			irq2 = pic_pending(sl, false);
 			if (irq2 >= 0) {
-				pic_ack(sl, irq2);
+				pic_ack(pic, PIC_SLAVE, irq2);
 				v = sl->irq_base + irq2;
 			} else {
 				v = sl->irq_base + 7;
@@ -206,7 +240,10 @@ int hvx_pic_ack(struct hvx_vcpu *vcpu)
 		}
 	}
 	pic_update(vcpu->vm, pic);
+	acked = pic->acked;
+	pic->acked = 0;
 	spin_unlock_irqrestore(&pic->lock, flags);
+	pic_notify_acked(vcpu->vm, acked);
 	return v;
 }
 
@@ -239,8 +276,9 @@ static void pic_icw1(struct kvm_pic_state *s, u8 val)
 }
 
 /* OCW2: EOIs, rotation and priority (datasheet "Operation Command Words"). */
-static void pic_ocw2(struct kvm_pic_state *s, u8 val)
+static void pic_ocw2(struct hvx_pic *pic, int c, u8 val)
 {
+	struct kvm_pic_state *s = &pic->chip[c];
 	int cmd = val >> 5, p, irq;
 
 	switch (cmd) {
@@ -254,18 +292,20 @@ static void pic_ocw2(struct kvm_pic_state *s, u8 val)
 		if (p == 8)
 			break;
 		irq = (p + s->priority_add) & 7;
-		s->isr &= ~BIT(irq);
+		pic_end_service(pic, c, irq);
 		if (cmd == 5)
 			s->priority_add = (irq + 1) & 7;
 		break;
 	case 3:	/* specific EOI */
-		s->isr &= ~BIT(val & 7);
+		if (s->isr & BIT(val & 7))
+			pic_end_service(pic, c, val & 7);
 		break;
 	case 6:	/* set priority: IR val & 7 becomes the lowest */
 		s->priority_add = (val + 1) & 7;
 		break;
 	case 7:	/* rotate on specific EOI */
-		s->isr &= ~BIT(val & 7);
+		if (s->isr & BIT(val & 7))
+			pic_end_service(pic, c, val & 7);
 		s->priority_add = (val + 1) & 7;
 		break;
 	}
@@ -287,7 +327,7 @@ static void pic_write(struct hvx_vm *vm, struct hvx_pic *pic, int c, int a0, u8 
 			if (val & 0x40)
 				s->special_mask = (val >> 5) & 1;
 		} else {
-			pic_ocw2(s, val);
+			pic_ocw2(pic, c, val);
 		}
 	} else {
 		switch (s->init_state) {
@@ -358,7 +398,7 @@ static u8 pic_read(struct hvx_vm *vm, struct hvx_pic *pic, int c, int a0)
 bool hvx_pic_pio(struct hvx_vm *vm, u16 port, unsigned int size, bool in, u32 *val)
 {
 	struct hvx_pic *pic = vm->pic;
-	unsigned long flags;
+	unsigned long flags, acked;
 	int c;
 
 	if (!pic)
@@ -389,7 +429,10 @@ bool hvx_pic_pio(struct hvx_vm *vm, u16 port, unsigned int size, bool in, u32 *v
 		else
 			pic_write(vm, pic, c, port & 1, *val);
 	}
+	acked = pic->acked;
+	pic->acked = 0;
 	spin_unlock_irqrestore(&pic->lock, flags);
+	pic_notify_acked(vm, acked);
 	return true;
 }
 

@@ -209,6 +209,13 @@ static int vcpu_run(struct hvx_vcpu *vcpu)
 	/* From here on the CPUID table is frozen (KVM_SET_CPUID2 rules). */
 	vcpu->has_run = true;
 	for (;;) {
+		/* Split irqchip: a level EOI for userspace's IOAPIC (lapic.c). */
+		if (test_and_clear_bit(HVX_REQ_IOAPIC_EOI, &vcpu->requests)) {
+			run->exit_reason = KVM_EXIT_IOAPIC_EOI;
+			run->eoi.vector = vcpu->ioapic_eoi_vector;
+			r = 0;
+			break;
+		}
 		if (vcpu_need_return(vcpu)) {
 			run->exit_reason = KVM_EXIT_INTR;
 			r = -EINTR;

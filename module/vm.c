@@ -41,6 +41,8 @@ static void hvx_vm_free(struct kref *ref)
 	int i, n = atomic_read(&vm->online_vcpus);
 	long leaked;
 
+	/* First: an eventfd's wake-up must not reach vCPUs or chips going away. */
+	hvx_irqfd_release(vm);
 	/* Waits for statistics readers, which look into vm->mmu. */
 	hvx_vm_debugfs_destroy(vm);
 	/*
@@ -57,6 +59,7 @@ static void hvx_vm_free(struct kref *ref)
 	hvx_ops->vm_destroy(vm);
 	hvx_ioeventfd_free(vm);
 	hvx_irqchip_free(vm);
+	hvx_irq_routing_free(vm);
 	hvx_memslots_free(vm);
 	cleanup_srcu_struct(&vm->srcu);
 	mmdrop(vm->mm);
@@ -64,6 +67,7 @@ static void hvx_vm_free(struct kref *ref)
 	leaked = atomic_long_read(&vm->pages);
 	if (leaked)
 		pr_err("vm leaked %ld pages\n", leaked);
+	mutex_destroy(&vm->irq_lock);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
 	hvx_disable_virt();
@@ -158,20 +162,18 @@ out:
 	return r;
 }
 
-/* KVM's bound on KVM_CAP_SPLIT_IRQCHIP's pins (KVM_MAX_IRQ_ROUTES). */
-#define HVX_MAX_RESERVED_IOAPIC_PINS	4096
-
 /*
  * KVM_CAP_SPLIT_IRQCHIP: local APICs in the kernel, for vCPUs created
- * after this. Not yet reported by KVM_CHECK_EXTENSION: a split irqchip's
- * userspace IOAPIC needs GSI routing and KVM_EXIT_IOAPIC_EOI, which
- * hvx lacks so far; what is here behaves as KVM's does without routes.
+ * after this; the IOAPIC and PICs stay in userspace, which sends their
+ * interrupts as MSIs (KVM_SIGNAL_MSI, or MSI routes for KVM_IRQ_LINE and
+ * irqfds) and hears of level EOIs through KVM_EXIT_IOAPIC_EOI. The
+ * routing table starts empty.
  */
 static int vm_enable_split_irqchip(struct hvx_vm *vm, const struct kvm_enable_cap *cap)
 {
 	int r;
 
-	if (cap->args[0] > HVX_MAX_RESERVED_IOAPIC_PINS)
+	if (cap->args[0] > HVX_MAX_IRQ_ROUTES)
 		return -EINVAL;
 	mutex_lock(&vm->lock);
 	/* KVM: -EEXIST for a second irqchip and once vCPUs exist. */
@@ -276,6 +278,15 @@ static long hvx_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_GET_IRQCHIP:
 	case KVM_SET_IRQCHIP:
 		return hvx_vm_ioctl_irqchip(vm, ioctl, argp);
+	case KVM_SET_GSI_ROUTING:
+		return hvx_vm_set_gsi_routing(vm, argp);
+	case KVM_IRQFD: {
+		struct kvm_irqfd args;
+
+		if (copy_from_user(&args, argp, sizeof(args)))
+			return -EFAULT;
+		return hvx_vm_irqfd(vm, &args);
+	}
 	case KVM_IOEVENTFD: {
 		struct kvm_ioeventfd args;
 
@@ -325,6 +336,8 @@ int hvx_create_vm(unsigned long type)
 
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
+	mutex_init(&vm->irq_lock);
+	hvx_irqfd_vm_init(vm);
 	atomic_set(&vm->online_vcpus, 0);
 	atomic_long_set(&vm->pages, 0);
 	hvx_ioeventfd_init(vm);
@@ -369,6 +382,7 @@ out_srcu:
 	cleanup_srcu_struct(&vm->srcu);
 out_mm:
 	mmdrop(vm->mm);
+	mutex_destroy(&vm->irq_lock);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
 out_disable:

@@ -14,16 +14,9 @@
 #include <unistd.h>
 
 #include "apic.h"
+#include "ioapic.h"
+#include "pic.h"
 #include "kvm_util.h"
-
-#define IOAPIC_GPA	0xfec00000UL
-#define IOAPIC_ID	0x00
-#define IOAPIC_VER	0x01
-#define IOAPIC_REDIR(pin)	(0x10 + 2 * (pin))
-
-#define REDIR_REMOTE_IRR	(1u << 14)
-#define REDIR_LEVEL		(1u << 15)
-#define REDIR_MASKED		(1u << 16)
 
 #define EDGE_PIN	17
 #define LEVEL_PIN	18
@@ -36,25 +29,6 @@
 #define PIC_BASE_S	0x28
 #define PIC_IRQ_M	3	/* master IR3: vector 0x23 */
 #define PIC_IRQ_S	10	/* slave IR2: vector 0x2a */
-
-static inline uint32_t ioapic_read(uint32_t reg)
-{
-	*(volatile uint32_t *)IOAPIC_GPA = reg;
-	return *(volatile uint32_t *)(IOAPIC_GPA + 0x10);
-}
-
-static inline void ioapic_write(uint32_t reg, uint32_t val)
-{
-	*(volatile uint32_t *)IOAPIC_GPA = reg;
-	*(volatile uint32_t *)(IOAPIC_GPA + 0x10) = val;
-}
-
-/* Pin @pin to @vector at APIC ID 0, physical, fixed (datasheet 3.2.4). */
-static inline void ioapic_route(int pin, uint32_t low)
-{
-	ioapic_write(IOAPIC_REDIR(pin) + 1, 0);
-	ioapic_write(IOAPIC_REDIR(pin), low);
-}
 
 /* What the guest's interrupt handlers saw. */
 static volatile uint64_t nirqs, last_vector;
@@ -405,21 +379,6 @@ static void default_routing(void)
 	get_irqchip(vm, KVM_IRQCHIP_IOAPIC, &c);
 	TEST_ASSERT_EQ(c.chip.ioapic.irr, 0);
 	vm_free(vm);
-}
-
-/* ICW1-4 for one 8259A (datasheet "Initialization Command Words"). */
-static void pic_init(uint16_t port, uint8_t base, uint8_t icw3)
-{
-	outb(port, 0x11);		/* ICW1: edge, cascade, ICW4 follows */
-	outb(port + 1, base);		/* ICW2: vector base */
-	outb(port + 1, icw3);		/* ICW3: cascade wiring */
-	outb(port + 1, 0x01);		/* ICW4: 8086 mode, normal EOI */
-}
-
-static uint8_t pic_isr(uint16_t port)
-{
-	outb(port, 0x0b);		/* OCW3: read ISR */
-	return inb(port);
 }
 
 /*
