@@ -26,6 +26,7 @@
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
 #include <asm/fpu/types.h>
+#include <asm/kvm_para.h>
 #include <asm/processor.h>
 
 #include "hvx.h"
@@ -507,6 +508,34 @@ static int hvx_cpuid_func(struct hvx_cpuid_buf *b, const struct hvx_cpuid_policy
 	return 0;
 }
 
+/*
+ * KVM's paravirtual leaves (Documentation/virt/kvm/x86/cpuid.rst): the
+ * signature, and of the features only kvmclock (kvmclock.c), in both
+ * MSR generations; the stable bit says PVCLOCK_TSC_STABLE_BIT in the
+ * clock page may be trusted, as KVM always offers it.
+ */
+static int hvx_cpuid_kvm_leaves(struct hvx_cpuid_buf *b)
+{
+	struct kvm_cpuid_entry2 *e;
+	u32 sig[3];
+
+	e = hvx_cpuid_add(b, KVM_CPUID_SIGNATURE, 0);
+	if (!e)
+		return -E2BIG;
+	memcpy(sig, KVM_SIGNATURE, sizeof(sig));
+	e->eax = KVM_CPUID_FEATURES;
+	e->ebx = sig[0];
+	e->ecx = sig[1];
+	e->edx = sig[2];
+	e = hvx_cpuid_add(b, KVM_CPUID_FEATURES, 0);
+	if (!e)
+		return -E2BIG;
+	hvx_cpuid_zero(e);
+	e->eax = BIT(KVM_FEATURE_CLOCKSOURCE) | BIT(KVM_FEATURE_CLOCKSOURCE2) |
+		 BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
+	return 0;
+}
+
 /* Leaf @base and every leaf up to the limit it reports. */
 static int hvx_cpuid_range(struct hvx_cpuid_buf *b, const struct hvx_cpuid_policy *p,
 			   u32 base)
@@ -550,6 +579,8 @@ int hvx_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid)
 	/* All leaves from one CPU, so that related leaves agree. */
 	get_cpu();
 	r = hvx_cpuid_range(&b, &policy, 0);
+	if (!r)
+		r = hvx_cpuid_kvm_leaves(&b);
 	if (!r)
 		r = hvx_cpuid_range(&b, &policy, 0x80000000);
 	put_cpu();

@@ -79,6 +79,9 @@ int hvx_check_extension(struct hvx_vm *vm, long ext)
 	/* The in-kernel APIC timer's TSC-deadline mode (lapic_timer.c). */
 	case KVM_CAP_TSC_DEADLINE_TIMER:
 		return 1;
+	/* KVM_GET/SET_CLOCK (kvmclock.c): the kvm_clock_data flags it knows. */
+	case KVM_CAP_ADJUST_CLOCK:
+		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
 	/* KVM_SET_GSI_ROUTING (irq_routing.c): the most routes it takes. */
 	case KVM_CAP_IRQ_ROUTING:
 		return HVX_MAX_IRQ_ROUTES;

@@ -120,6 +120,7 @@ struct hvx_event {
 enum {
 	HVX_REQ_TLB_FLUSH,
 	HVX_REQ_IOAPIC_EOI,	/* KVM_EXIT_IOAPIC_EOI of ioapic_eoi_vector */
+	HVX_REQ_CLOCK_UPDATE,	/* rewrite the kvmclock page (kvmclock.c) */
 };
 
 /*
@@ -179,6 +180,10 @@ struct hvx_vcpu {
 	int mode;			/* enum hvx_vcpu_mode, read by kickers */
 	unsigned long requests;
 	u8 ioapic_eoi_vector;		/* HVX_REQ_IOAPIC_EOI's */
+	/* kvmclock.c: MSR_KVM_SYSTEM_TIME(_NEW), MSR_KVM_WALL_CLOCK(_NEW) */
+	u64 kvmclock_msr;
+	u64 wall_clock_msr;
+	u32 kvmclock_version;
 
 	/* Architectural state the core owns; the backend syncs the rest. */
 	u64 regs[HVX_NR_GPRS];
@@ -218,6 +223,18 @@ struct hvx_vcpu {
 	void *arch;			/* backend private */
 };
 
+/*
+ * The VM's kvmclock (kvmclock.c): ref_ns at host TSC ref_tsc, then the
+ * TSC's rate as pvclock's multiplier and shift.
+ */
+struct hvx_kvmclock {
+	spinlock_t lock;		/* the reference pair */
+	u64 ref_tsc;
+	u64 ref_ns;
+	u32 mul;
+	s8 shift;
+};
+
 struct hvx_vm {
 	struct kref ref;
 	struct mutex lock;		/* vCPU creation, memslot updates */
@@ -243,6 +260,8 @@ struct hvx_vm {
 	spinlock_t irqfds_lock;		/* irqfds; taken inside eventfd wait queues */
 	struct list_head irqfds;	/* active irqfds */
 	struct list_head resamplers;	/* irq_lock to change, RCU to read */
+	u64 tsc_base;			/* host TSC at which guest TSCs read 0 */
+	struct hvx_kvmclock clock;
 	void *arch;			/* backend private */
 };
 
@@ -305,6 +324,15 @@ void hvx_irqfd_vm_init(struct hvx_vm *vm);
 int hvx_vm_irqfd(struct hvx_vm *vm, const struct kvm_irqfd *args);
 void hvx_irqfd_release(struct hvx_vm *vm);
 bool hvx_irqfd_have_resamplers(struct hvx_vm *vm);
+
+/* kvmclock.c: kvmclock MSRs, KVM_GET/SET_CLOCK */
+void hvx_kvmclock_vm_init(struct hvx_vm *vm);
+int hvx_vm_get_clock(struct hvx_vm *vm, struct kvm_clock_data *data);
+int hvx_vm_set_clock(struct hvx_vm *vm, const struct kvm_clock_data *data);
+void hvx_kvmclock_update(struct hvx_vcpu *vcpu);
+bool hvx_kvmclock_msr(u32 index);
+int hvx_kvmclock_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
+int hvx_kvmclock_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data);
 
 /* crash.c */
 void hvx_crash_init(void);

@@ -10,6 +10,7 @@
 #include <asm/msr.h>
 #include <asm/apicdef.h>
 #include <asm/cpufeatures.h>
+#include <asm/kvm_para.h>
 
 #include "hvx.h"
 #include "backend.h"
@@ -20,6 +21,8 @@ static const u32 hvx_msrs[] = {
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
 	MSR_FS_BASE, MSR_GS_BASE, MSR_EFER, MSR_IA32_CR_PAT, MSR_IA32_TSC,
 	MSR_IA32_APICBASE, MSR_IA32_MISC_ENABLE, MSR_IA32_TSC_DEADLINE,
+	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK,
+	MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
 };
 
 int hvx_get_msr_index_list(struct kvm_msr_list __user *ulist)
@@ -120,6 +123,8 @@ int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data, bool host)
 		if (r != -ENOENT)
 			return r;
 	}
+	if (hvx_kvmclock_msr(index))
+		return hvx_kvmclock_get_msr(vcpu, index, data);
 	switch (index) {
 	case MSR_IA32_TSC:
 		*data = rdtsc() + vcpu->tsc_offset;
@@ -148,9 +153,13 @@ int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 		if (r != -ENOENT)
 			return r;
 	}
+	if (hvx_kvmclock_msr(index))
+		return hvx_kvmclock_set_msr(vcpu, index, data);
 	switch (index) {
 	case MSR_IA32_TSC:
 		vcpu->tsc_offset = data - rdtsc();
+		/* kvmclock's page pairs kvmclock with a guest TSC value. */
+		set_bit(HVX_REQ_CLOCK_UPDATE, &vcpu->requests);
 		return 0;
 	case MSR_IA32_APICBASE:
 		if (!hvx_apic_base_valid(vcpu, data, host))

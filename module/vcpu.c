@@ -173,6 +173,9 @@ static void vcpu_enter_guest(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	 */
 	if (need_resched() || signal_pending(current) || hvx_is_rebooting())
 		goto out;
+	/* Requests the loop handles (a clock update, say) came in late. */
+	if (READ_ONCE(vcpu->requests) & ~BIT(HVX_REQ_TLB_FLUSH))
+		goto out;
 	if (test_and_clear_bit(HVX_REQ_TLB_FLUSH, &vcpu->requests))
 		hvx_ops->flush_tlb(vcpu);
 	hvx_inject_events(vcpu);
@@ -209,6 +212,8 @@ static int vcpu_run(struct hvx_vcpu *vcpu)
 	/* From here on the CPUID table is frozen (KVM_SET_CPUID2 rules). */
 	vcpu->has_run = true;
 	for (;;) {
+		if (test_and_clear_bit(HVX_REQ_CLOCK_UPDATE, &vcpu->requests))
+			hvx_kvmclock_update(vcpu);
 		/* Split irqchip: a level EOI for userspace's IOAPIC (lapic.c). */
 		if (test_and_clear_bit(HVX_REQ_IOAPIC_EOI, &vcpu->requests)) {
 			run->exit_reason = KVM_EXIT_IOAPIC_EOI;
@@ -594,8 +599,11 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 		if (r)
 			goto err;
 	}
-	/* Guest TSC starts near zero, as on KVM. */
-	vcpu->tsc_offset = -rdtsc();
+	/*
+	 * Every vCPU's TSC reads 0 at the VM's creation, so they agree, as
+	 * KVM's TSC matching makes the vCPUs of a new VM agree.
+	 */
+	vcpu->tsc_offset = -vm->tsc_base;
 	/* The reset writes backend state that may need the CPU (a VMCS). */
 	vcpu_load(vcpu);
 	hvx_vcpu_reset(vcpu);

@@ -278,6 +278,19 @@ static long hvx_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_GET_IRQCHIP:
 	case KVM_SET_IRQCHIP:
 		return hvx_vm_ioctl_irqchip(vm, ioctl, argp);
+	case KVM_GET_CLOCK: {
+		struct kvm_clock_data data;
+
+		hvx_vm_get_clock(vm, &data);
+		return copy_to_user(argp, &data, sizeof(data)) ? -EFAULT : 0;
+	}
+	case KVM_SET_CLOCK: {
+		struct kvm_clock_data data;
+
+		if (copy_from_user(&data, argp, sizeof(data)))
+			return -EFAULT;
+		return hvx_vm_set_clock(vm, &data);
+	}
 	case KVM_SET_GSI_ROUTING:
 		return hvx_vm_set_gsi_routing(vm, argp);
 	case KVM_IRQFD: {
@@ -338,6 +351,8 @@ int hvx_create_vm(unsigned long type)
 	mutex_init(&vm->lock);
 	mutex_init(&vm->irq_lock);
 	hvx_irqfd_vm_init(vm);
+	vm->tsc_base = rdtsc();
+	hvx_kvmclock_vm_init(vm);
 	atomic_set(&vm->online_vcpus, 0);
 	atomic_long_set(&vm->pages, 0);
 	hvx_ioeventfd_init(vm);
