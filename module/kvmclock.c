@@ -49,7 +49,14 @@ static void kvmclock_scale(u32 khz, u32 *mul, s8 *shift)
 {
 	const u64 ns_per_khz_tick = (u64)NSEC_PER_MSEC << 32;	/* 1e6 / khz, in 32.32 */
 	s8 s = 0;
-	u64 m = div_u64(ns_per_khz_tick, khz);
+	u64 m;
+
+	if (!khz) {	/* no TSC rate known: a page that never advances */
+		*mul = 0;
+		*shift = 0;
+		return;
+	}
+	m = div_u64(ns_per_khz_tick, khz);
 
 	while (m >= BIT_ULL(32)) {
 		s++;
