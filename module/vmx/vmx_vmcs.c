@@ -9,6 +9,7 @@
 
 #include <linux/printk.h>
 #include <linux/string.h>
+#include <asm/apicdef.h>
 #include <asm/desc.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
@@ -160,6 +161,12 @@ static void vmx_write_cr4(struct hvx_vcpu *vcpu, u64 cr4)
 	vmcs_write(CR4_READ_SHADOW, cr4);
 }
 
+/* VTPR, the TPR in the virtual-APIC page (SDM Vol 3 29.1.1). */
+static u32 vmx_vtpr(struct hvx_vmx_vcpu *vmx)
+{
+	return READ_ONCE(*(u32 *)(vmx->vapic + APIC_TASKPRI));
+}
+
 /* What the guest sees: its own bits from the VMCS, ours from the shadow. */
 u64 vmx_get_cr(struct hvx_vcpu *vcpu, int cr)
 {
@@ -178,16 +185,23 @@ u64 vmx_get_cr(struct hvx_vcpu *vcpu, int cr)
 		owned = ~vmcs_read(CR4_GUEST_HOST_MASK);
 		return (vmcs_read(GUEST_CR4) & owned) | (vmx->cr4 & ~owned);
 	case 8:
+		/* With a TPR shadow CR8 is VTPR[7:4] (SDM Vol 3 29.3). */
+		if (vcpu->apicv)
+			return vmx_vtpr(vmx) >> 4;
 		return vmx->cr8;
 	default:
 		return 0;
 	}
 }
 
-/* CR8 exits both ways (no TPR shadow yet): it is only this field. */
+/*
+ * Without a TPR shadow CR8 exits both ways and is only this field. With
+ * one it is the virtual-APIC page's TPR, which the core already holds.
+ */
 void vmx_set_cr8(struct hvx_vcpu *vcpu, u8 cr8)
 {
-	to_vmx(vcpu)->cr8 = cr8;
+	if (!vcpu->apicv)
+		to_vmx(vcpu)->cr8 = cr8;
 }
 
 /* A guest MOV to CR the core already checked (cr.c). */
@@ -330,19 +344,111 @@ static void vmx_set_host_constant_state(void)
 	vmcs_write(HOST_RIP, (unsigned long)__hvx_vmx_exit);
 }
 
-static void vmx_controls_reset(struct hvx_vcpu *vcpu)
+/*
+ * The controls that follow the guest's APIC mode (IA32_APIC_BASE), and
+ * the MSR bitmap that goes with them. Only in x2APIC mode may the CPU
+ * virtualize the x2APIC MSRs (29.5): in any other mode RDMSR of
+ * 0x800-0x8ff must fault, so they stay intercepted.
+ */
+static u32 vmx_apic_mode_exec2(struct hvx_vcpu *vcpu, u64 *msr_bitmap_pa)
 {
-	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
-	unsigned int i;
+	*msr_bitmap_pa = __pa(vmx_msr_bitmap);
+	if (!vcpu->apicv)
+		return 0;
+	if ((vcpu->apic_base & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE)) ==
+	    (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE)) {
+		*msr_bitmap_pa = __pa(vmx_msr_bitmap_x2apic);
+		return VMX_APICV_EXEC2;
+	}
+	return VMX_APICV_EXEC2 & ~SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE;
+}
 
-	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_cfg.pin);
-	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cfg.exec);
+static u32 vmx_exec2(struct hvx_vcpu *vcpu, u64 *msr_bitmap_pa)
+{
+	u32 exec2 = vmx_cfg.exec2 | vmx_apic_mode_exec2(vcpu, msr_bitmap_pa);
+
 	/*
 	 * Out of VPIDs, a vCPU runs untagged (VPID 0 is refused with the
 	 * control set, SDM Vol 3 27.2.1.1): every entry then flushes.
 	 */
-	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx->vpid ? vmx_cfg.exec2 :
-		   vmx_cfg.exec2 & ~SECONDARY_EXEC_ENABLE_VPID);
+	if (!to_vmx(vcpu)->vpid)
+		exec2 &= ~SECONDARY_EXEC_ENABLE_VPID;
+	return exec2;
+}
+
+void vmx_apic_base_changed(struct hvx_vcpu *vcpu)
+{
+	u64 bitmap;
+
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_exec2(vcpu, &bitmap));
+	vmcs_write(MSR_BITMAP, bitmap);
+}
+
+/*
+ * Before each entry of a vCPU with APIC virtualization (lapic.c says
+ * what the core passes): RVI and SVI in the guest interrupt status
+ * (SDM Vol 3 24.4.2), which VM entry loads before it evaluates pending
+ * virtual interrupts (27.3.2.5), and the EOI-exit bitmap (24.6.8). The
+ * CPU may change RVI and SVI in guest mode, so they are compared with
+ * the VMCS; it never changes the bitmap, so that is compared with the
+ * copy last written.
+ */
+void vmx_apicv_load(struct hvx_vcpu *vcpu, int irr, int isr, const u64 *eoi_exit)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	u16 status = (isr > 0 ? isr : 0) << 8 | (irr > 0 ? irr : 0);
+	unsigned int i;
+
+	if ((u16)vmcs_read32(GUEST_INTR_STATUS) != status)
+		vmcs_write(GUEST_INTR_STATUS, status);
+	for (i = 0; i < 4; i++) {
+		if (eoi_exit[i] == vmx->eoi_exit[i])
+			continue;
+		vmcs_write(EOI_EXIT_BITMAP0 + 2 * i, eoi_exit[i]);
+		vmx->eoi_exit[i] = eoi_exit[i];
+	}
+}
+
+/*
+ * APIC virtualization for a vCPU with an in-kernel APIC (SDM Vol 3 ch.
+ * 29): the APIC's register page is the virtual-APIC page, so the CPU
+ * reads and updates the same IRR, ISR, TPR and PPR hvx's own code does.
+ * CR8 accesses then go to VTPR instead of exiting (29.3), and external-
+ * interrupt exiting, which virtual-interrupt delivery requires
+ * (26.2.1.1), is always on.
+ */
+static void vmx_apicv_reset(struct hvx_vcpu *vcpu, u32 *exec)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx->vapic = hvx_lapic_page(vcpu);
+	vcpu->apicv = vmx_cfg.apicv && vmx->vapic;
+	if (!vcpu->apicv)
+		return;
+	*exec = (*exec | CPU_BASED_TPR_SHADOW) &
+		~(CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING);
+	vmcs_write(VIRTUAL_APIC_PAGE_ADDR, __pa(vmx->vapic));
+	/* Unused with virtual-interrupt delivery (29.1.2). */
+	vmcs_write(TPR_THRESHOLD, 0);
+	vmcs_write(GUEST_INTR_STATUS, 0);
+	memset(vmx->eoi_exit, 0, sizeof(vmx->eoi_exit));
+	vmcs_write(EOI_EXIT_BITMAP0, 0);
+	vmcs_write(EOI_EXIT_BITMAP1, 0);
+	vmcs_write(EOI_EXIT_BITMAP2, 0);
+	vmcs_write(EOI_EXIT_BITMAP3, 0);
+}
+
+static void vmx_controls_reset(struct hvx_vcpu *vcpu)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 exec = vmx_cfg.exec;
+	unsigned int i;
+	u64 bitmap;
+
+	vmx_apicv_reset(vcpu, &exec);
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_cfg.pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, exec);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_exec2(vcpu, &bitmap));
 	vmcs_write(VM_EXIT_CONTROLS, vmx_cfg.exit);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx_cfg.entry);
 	/* Only #MC: a host machine check must reach the host (vmx_exit.c). */
@@ -364,7 +470,7 @@ static void vmx_controls_reset(struct hvx_vcpu *vcpu)
 	 */
 	if (vmx_cfg.backstop_ticks)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmx_cfg.backstop_ticks);
-	vmcs_write(MSR_BITMAP, __pa(vmx_msr_bitmap));
+	vmcs_write(MSR_BITMAP, bitmap);
 	vmcs_write(EPT_POINTER, vmx->eptp);
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
@@ -384,6 +490,7 @@ static void vmx_controls_reset(struct hvx_vcpu *vcpu)
 	vmcs_write(VM_EXIT_MSR_LOAD_ADDR, __pa(vmx->host_msrs));
 	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmx->entry_irq = -1;
 }
 
 /*
@@ -511,6 +618,7 @@ void vmx_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
 
 void vmx_cancel_event(struct hvx_vcpu *vcpu)
 {
+	to_vmx(vcpu)->entry_irq = -1;
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
 }
 
@@ -521,6 +629,7 @@ bool vmx_event_queued(struct hvx_vcpu *vcpu)
 
 void vmx_inject_irq(struct hvx_vcpu *vcpu, u8 vector)
 {
+	to_vmx(vcpu)->entry_irq = vector;
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD,
 		   vector | INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK);
 }
