@@ -113,6 +113,8 @@ static int handle_npf(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	case HVX_FAULT_RETRY:
 		return 1;
 	case HVX_FAULT_MMIO:
+		if (vcpu->apicv && hvx_ops->apic_access_map(vcpu, exit->npf.gpa))
+			return 1;
 		return handle_mmio_access(vcpu, exit);
 	case HVX_FAULT_ERROR:
 	default:

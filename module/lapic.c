@@ -365,7 +365,12 @@ void hvx_lapic_set_base(struct hvx_vcpu *vcpu, u64 old)
 	struct hvx_lapic *apic = vcpu->lapic;
 	u64 now = vcpu->apic_base;
 
-	if (!apic || !((old ^ now) & (X2APIC_ENABLE | MSR_IA32_APICBASE_ENABLE)))
+	if (!apic)
+		return;
+	/* Which accesses the CPU may virtualize depends on mode and address. */
+	if (vcpu->apicv && old != now)
+		hvx_ops->apic_base_changed(vcpu);
+	if (!((old ^ now) & (X2APIC_ENABLE | MSR_IA32_APICBASE_ENABLE)))
 		return;
 	if (now & X2APIC_ENABLE) {
 		reg_set(apic, APIC_ID, vcpu->id);
@@ -376,9 +381,6 @@ void hvx_lapic_set_base(struct hvx_vcpu *vcpu, u64 old)
 		hvx_lapic_regs_reset(apic->regs, vcpu->id, false);
 		apic->timer_mode = 0;
 	}
-	/* Which accesses the CPU may virtualize depends on the mode. */
-	if (vcpu->apicv)
-		hvx_ops->apic_base_changed(vcpu);
 }
 
 /*

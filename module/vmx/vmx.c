@@ -81,6 +81,17 @@ module_param(enable_apicv, bool, 0444);
 MODULE_PARM_DESC(enable_apicv,
 		 "VMX: APIC virtualization (TPR shadow, APIC-register virtualization, virtual-interrupt delivery) when offered");
 
+/*
+ * With enable_apicv: the guest's xAPIC page accesses go to an APIC-access
+ * page, so the CPU virtualizes them (reads, and TPR/EOI/ICR writes,
+ * without exits). N keeps the rest of APIC virtualization and sends xAPIC
+ * accesses through EPT violations to hvx's MMIO path, as without it.
+ */
+static bool enable_apic_access = true;
+module_param(enable_apic_access, bool, 0444);
+MODULE_PARM_DESC(enable_apic_access,
+		 "VMX: with enable_apicv, virtualize xAPIC page accesses through the APIC-access page");
+
 /* VPIDs 1..VMX_NR_VPIDS-1 (0 is the host's, SDM Vol 3 29.1). */
 static unsigned long *vmx_vpids;
 static DEFINE_SPINLOCK(vmx_vpid_lock);
@@ -213,7 +224,9 @@ static int vmx_setup_controls(bool true_ctls)
 	if (vmx_adjust(SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST,
 		       SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_INVPCID |
 		       SECONDARY_EXEC_PAUSE_LOOP_EXITING |
-		       (enable_apicv ? VMX_APICV_EXEC2 : 0),
+		       (enable_apicv ? VMX_APICV_EXEC2 : 0) |
+		       (enable_apicv && enable_apic_access ?
+			SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES : 0),
 		       MSR_IA32_VMX_PROCBASED_CTLS2, &vmx_cfg.exec2)) {
 		pr_err("VMX without EPT and unrestricted guest is not supported\n");
 		return -EIO;
@@ -226,8 +239,10 @@ static int vmx_setup_controls(bool true_ctls)
 	 */
 	vmx_cfg.apicv = (vmx_cfg.exec & CPU_BASED_TPR_SHADOW) &&
 			(vmx_cfg.exec2 & VMX_APICV_EXEC2) == VMX_APICV_EXEC2;
+	vmx_cfg.apic_access = vmx_cfg.apicv &&
+			      (vmx_cfg.exec2 & SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES);
 	vmx_cfg.exec &= ~CPU_BASED_TPR_SHADOW;
-	vmx_cfg.exec2 &= ~VMX_APICV_EXEC2;
+	vmx_cfg.exec2 &= ~(VMX_APICV_EXEC2 | SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES);
 	if (vmx_adjust(VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
 		       VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT |
 		       VM_EXIT_LOAD_IA32_PAT, 0,
@@ -280,7 +295,8 @@ static int vmx_setup_controls(bool true_ctls)
 static void vmx_report_apicv(void)
 {
 	if (vmx_cfg.apicv)
-		pr_info("VMX APIC virtualization: TPR shadow, APIC-register virtualization, virtual-interrupt delivery, x2APIC virtualization; posted interrupts synced before entry (no hardware posting)\n");
+		pr_info("VMX APIC virtualization: TPR shadow, %sAPIC-register virtualization, virtual-interrupt delivery, x2APIC virtualization; posted interrupts synced before entry (no hardware posting)\n",
+			vmx_cfg.apic_access ? "APIC-access page, " : "");
 	else
 		pr_info("VMX APIC virtualization: off (%s); interrupts injected, posted interrupts synced before entry\n",
 			enable_apicv ? "not offered by the CPU" : "enable_apicv=0");
@@ -481,11 +497,35 @@ static void vmx_emergency_disable(void)
 
 static int vmx_vm_init(struct hvx_vm *vm)
 {
+	struct hvx_vmx_vm *vv;
+
+	vv = kzalloc(sizeof(*vv), GFP_KERNEL_ACCOUNT);
+	if (!vv)
+		return -ENOMEM;
+	/* Its contents never matter: the CPU turns accesses to it into exits
+	 * or virtual-APIC page accesses (SDM Vol 3 29.4).
+	 */
+	if (vmx_cfg.apic_access) {
+		vv->apic_access = hvx_alloc_page(vm);
+		if (!vv->apic_access) {
+			kfree(vv);
+			return -ENOMEM;
+		}
+	}
+	vm->arch = vv;
 	return 0;
 }
 
+/* After the last vCPU and the EPT are gone. */
 static void vmx_vm_destroy(struct hvx_vm *vm)
 {
+	struct hvx_vmx_vm *vv = to_vmx_vm(vm);
+
+	if (!vv)
+		return;
+	hvx_free_page(vm, vv->apic_access);
+	kfree(vv);
+	vm->arch = NULL;
 }
 
 static u16 vmx_alloc_vpid(void)
@@ -545,6 +585,7 @@ static void vmx_vcpu_free(struct hvx_vcpu *vcpu)
 	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
 
 	vmx_clear_remote(vmx);
+	vmx_apic_odd_drop(vcpu);
 	if (hvx_vmwrite_errors)
 		pr_err_once("%lu VMWRITEs failed (an hvx bug)\n", hvx_vmwrite_errors);
 	vmx_free_vpid(vmx->vpid);
@@ -804,5 +845,6 @@ const struct hvx_backend_ops hvx_vmx_ops = {
 	.enable_nmi_window	= vmx_enable_nmi_window,
 	.apicv_load		= vmx_apicv_load,
 	.apic_base_changed	= vmx_apic_base_changed,
+	.apic_access_map	= vmx_apic_access_map,
 	.pte_fmt		= &vmx_ept_fmt,
 };

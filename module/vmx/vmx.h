@@ -37,6 +37,8 @@ struct vmx_config {
 	 * x2APIC virtualization, all or none (enable_apicv).
 	 */
 	bool apicv;
+	/* With apicv: xAPIC accesses through the APIC-access page. */
+	bool apic_access;
 	u32 backstop_ticks;	/* VMX-preemption timer value, 0 = unused */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	/* CPUID.80000008H:EAX, the widths VM entry checks against. */
@@ -44,6 +46,22 @@ struct vmx_config {
 };
 
 extern struct vmx_config vmx_cfg;
+
+/* Per VM. */
+struct hvx_vmx_vm {
+	/*
+	 * The APIC-access page (SDM Vol 3 29.4), mapped in the EPT at the
+	 * default APIC base while no vCPU has its APIC elsewhere, disabled
+	 * or in x2APIC mode; apic_odd counts those vCPUs (vmx_vmcs.c).
+	 */
+	void *apic_access;
+	atomic_t apic_odd;
+};
+
+static inline struct hvx_vmx_vm *to_vmx_vm(struct hvx_vm *vm)
+{
+	return vm->arch;
+}
 
 /* Per vCPU. */
 struct hvx_vmx_vcpu {
@@ -64,6 +82,7 @@ struct hvx_vmx_vcpu {
 	u64 eoi_exit[4];	/* the EOI-exit bitmap as last written */
 	/* The external interrupt this entry injects, or -1 (vmx_exit.c). */
 	int entry_irq;
+	bool apic_odd;		/* counted in hvx_vmx_vm.apic_odd */
 	/* Guest values in, host values out (SDM Vol 3 25.7.2, 26.4, 27.6). */
 	struct vmx_msr_entry *guest_msrs;
 	struct vmx_msr_entry *host_msrs;
@@ -122,6 +141,8 @@ void vmx_disable_nmi_window(struct hvx_vcpu *vcpu);
 bool vmx_entry_refused(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
 void vmx_apicv_load(struct hvx_vcpu *vcpu, int irr, int isr, const u64 *eoi_exit);
 void vmx_apic_base_changed(struct hvx_vcpu *vcpu);
+bool vmx_apic_access_map(struct hvx_vcpu *vcpu, u64 gpa);
+void vmx_apic_odd_drop(struct hvx_vcpu *vcpu);
 
 /* vmx_exit.c */
 void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);

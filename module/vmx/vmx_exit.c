@@ -69,6 +69,7 @@ static const u8 vmx_exit_table[] = {
 	[EXIT_REASON_TPR_BELOW_THRESHOLD]	= HVX_EXIT_NONE,
 	[EXIT_REASON_EOI_INDUCED]		= HVX_EXIT_EOI,
 	[EXIT_REASON_APIC_WRITE]		= HVX_EXIT_APIC_WRITE,
+	[EXIT_REASON_APIC_ACCESS]		= HVX_EXIT_APIC_ACCESS,
 };
 
 /* I/O exit qualification (SDM Vol 3 Table 27-5). */
@@ -118,6 +119,26 @@ static void decode_ept_violation(struct hvx_exit *exit, u64 qual)
 	exit->npf.present = qual & (BIT(3) | BIT(4) | BIT(5));
 	/* A linear address was being translated, not accessed. */
 	exit->npf.walk = (qual & BIT(7)) && !(qual & BIT(8));
+}
+
+/*
+ * An access to the APIC-access page the CPU did not virtualize (SDM Vol 3
+ * 29.4.4, exit qualification: page offset in bits 11:0, access type in
+ * 15:12). It is fault-like; hvx emulates it as an access to the xAPIC
+ * page without a translation. Linear reads and writes are instructions'
+ * own accesses; a fetch cannot be emulated; accesses during event
+ * delivery (3, 10) or guest-physical ones (15, e.g. the guest's page
+ * walk) are not the instruction's, as for an EPT violation.
+ */
+static void decode_apic_access(struct hvx_vcpu *vcpu, struct hvx_exit *exit, u64 qual)
+{
+	unsigned int type = (qual >> 12) & 0xf;
+
+	exit->npf.gpa = (vcpu->apic_base & MSR_IA32_APICBASE_BASE) | (qual & 0xfff);
+	exit->npf.write = type == 1;
+	exit->npf.fetch = type == 2;
+	exit->npf.present = true;
+	exit->npf.walk = type > 2;
 }
 
 /*
@@ -250,6 +271,9 @@ void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	case EXIT_REASON_APIC_WRITE:
 		/* The page offset written (29.4.3.3). */
 		exit->info[0] = qual & 0xfff;
+		break;
+	case EXIT_REASON_APIC_ACCESS:
+		decode_apic_access(vcpu, exit, qual);
 		break;
 	}
 }

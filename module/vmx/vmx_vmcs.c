@@ -344,11 +344,73 @@ static void vmx_set_host_constant_state(void)
 	vmcs_write(HOST_RIP, (unsigned long)__hvx_vmx_exit);
 }
 
+/* An enabled xAPIC at the power-on base: the APIC-access page's place. */
+static bool vmx_apic_default(struct hvx_vcpu *vcpu)
+{
+	return (vcpu->apic_base & (MSR_IA32_APICBASE_BASE | MSR_IA32_APICBASE_ENABLE |
+				   X2APIC_ENABLE)) ==
+	       (APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE);
+}
+
+/*
+ * The EPT is the VM's, the APIC mode each vCPU's. The APIC-access page
+ * may only be mapped while every vCPU's xAPIC page is there: a vCPU in
+ * x2APIC mode runs without "virtualize APIC accesses" (it excludes
+ * "virtualize x2APIC mode", SDM Vol 3 26.2.1.1), and so does a disabled
+ * or moved APIC, and would read and write the page as plain memory
+ * where its xAPIC page must read as all ones or be RAM or MMIO. So the
+ * VM counts the vCPUs that are not in that state; the first one takes
+ * the mapping away (zap after the count, hvx_mmu_map_pfn() says why),
+ * and later faults go to hvx's MMIO path until the count is 0 again.
+ */
+static void vmx_apic_track(struct hvx_vcpu *vcpu)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	struct hvx_vmx_vm *vv = to_vmx_vm(vcpu->vm);
+	bool odd = vcpu->apicv && vv->apic_access && !vmx_apic_default(vcpu);
+
+	if (odd == vmx->apic_odd)
+		return;
+	vmx->apic_odd = odd;
+	if (!odd) {
+		atomic_dec(&vv->apic_odd);
+		return;
+	}
+	if (atomic_inc_return(&vv->apic_odd) == 1)
+		hvx_mmu_zap_gfn_range(vcpu->vm, APIC_DEFAULT_PHYS_BASE >> PAGE_SHIFT,
+				      (APIC_DEFAULT_PHYS_BASE >> PAGE_SHIFT) + 1);
+}
+
+/* The vCPU goes away: it no longer holds the mapping back. */
+void vmx_apic_odd_drop(struct hvx_vcpu *vcpu)
+{
+	if (to_vmx(vcpu)->apic_odd)
+		atomic_dec(&to_vmx_vm(vcpu->vm)->apic_odd);
+}
+
+/*
+ * A guest access to @gpa found neither a memslot nor a translation: if
+ * it is this vCPU's xAPIC page and the APIC-access page may be there,
+ * map it, and the access runs again, virtualized (SDM Vol 3 29.4).
+ */
+bool vmx_apic_access_map(struct hvx_vcpu *vcpu, u64 gpa)
+{
+	struct hvx_vmx_vm *vv = to_vmx_vm(vcpu->vm);
+
+	if (!vv->apic_access || (gpa & PAGE_MASK) != APIC_DEFAULT_PHYS_BASE ||
+	    !vmx_apic_default(vcpu) || atomic_read(&vv->apic_odd))
+		return false;
+	hvx_mmu_map_pfn(vcpu, gpa >> PAGE_SHIFT, __pa(vv->apic_access) >> PAGE_SHIFT,
+			&vv->apic_odd);
+	return true;
+}
+
 /*
  * The controls that follow the guest's APIC mode (IA32_APIC_BASE), and
  * the MSR bitmap that goes with them. Only in x2APIC mode may the CPU
  * virtualize the x2APIC MSRs (29.5): in any other mode RDMSR of
- * 0x800-0x8ff must fault, so they stay intercepted.
+ * 0x800-0x8ff must fault, so they stay intercepted. Only an xAPIC at
+ * the default base has its accesses virtualized (see above).
  */
 static u32 vmx_apic_mode_exec2(struct hvx_vcpu *vcpu, u64 *msr_bitmap_pa)
 {
@@ -360,6 +422,9 @@ static u32 vmx_apic_mode_exec2(struct hvx_vcpu *vcpu, u64 *msr_bitmap_pa)
 		*msr_bitmap_pa = __pa(vmx_msr_bitmap_x2apic);
 		return VMX_APICV_EXEC2;
 	}
+	if (to_vmx_vm(vcpu->vm)->apic_access && vmx_apic_default(vcpu))
+		return (VMX_APICV_EXEC2 & ~SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE) |
+		       SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES;
 	return VMX_APICV_EXEC2 & ~SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE;
 }
 
@@ -380,6 +445,7 @@ void vmx_apic_base_changed(struct hvx_vcpu *vcpu)
 {
 	u64 bitmap;
 
+	vmx_apic_track(vcpu);
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_exec2(vcpu, &bitmap));
 	vmcs_write(MSR_BITMAP, bitmap);
 }
@@ -423,8 +489,11 @@ static void vmx_apicv_reset(struct hvx_vcpu *vcpu, u32 *exec)
 
 	vmx->vapic = hvx_lapic_page(vcpu);
 	vcpu->apicv = vmx_cfg.apicv && vmx->vapic;
+	vmx_apic_track(vcpu);
 	if (!vcpu->apicv)
 		return;
+	if (to_vmx_vm(vcpu->vm)->apic_access)
+		vmcs_write(APIC_ACCESS_ADDR, __pa(to_vmx_vm(vcpu->vm)->apic_access));
 	*exec = (*exec | CPU_BASED_TPR_SHADOW) &
 		~(CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING);
 	vmcs_write(VIRTUAL_APIC_PAGE_ADDR, __pa(vmx->vapic));
