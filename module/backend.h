@@ -103,6 +103,24 @@ struct hvx_backend_ops {
 	/* Exit with HVX_EXIT_NMI_WINDOW once an NMI could be injected. */
 	void (*enable_nmi_window)(struct hvx_vcpu *vcpu);
 
+	/*
+	 * APIC virtualization, for vCPUs with vcpu->apicv set (NULL where
+	 * the backend never sets it). The APIC's register page
+	 * (hvx_lapic_page()) is the virtual-APIC page. apicv_load runs
+	 * before each entry, interrupts off, with the highest vector in the
+	 * IRR and in the ISR (-1: none) and the 256-bit set of vectors whose
+	 * EOI must exit (HVX_EXIT_EOI). apic_base_changed follows a change
+	 * of IA32_APIC_BASE (mode or address). apic_access_map is asked
+	 * about a second-level fault at @gpa that no memslot serves: it
+	 * returns true if it mapped the APIC-access page there, so that the
+	 * CPU virtualizes the guest's xAPIC accesses (HVX_EXIT_APIC_ACCESS
+	 * and HVX_EXIT_APIC_WRITE for what it leaves to hvx).
+	 */
+	void (*apicv_load)(struct hvx_vcpu *vcpu, int irr, int isr,
+			   const u64 *eoi_exit);
+	void (*apic_base_changed)(struct hvx_vcpu *vcpu);
+	bool (*apic_access_map)(struct hvx_vcpu *vcpu, u64 gpa);
+
 	/* Second-level page table format; the root is vm->mmu.root_pa. */
 	const struct hvx_pte_fmt *pte_fmt;
 };

@@ -92,6 +92,26 @@ static int handle_xsetbv(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	return 1;
 }
 
+/*
+ * An access to MMIO at exit->npf.gpa: emulate the instruction at RIP,
+ * unless the access was not the instruction's own but event delivery's
+ * (IDT, stack) or the guest's page walk: nothing to emulate then. Like
+ * KVM, report an emulation failure and drop the event, so a VMM that
+ * resets the vCPU does not get it back.
+ */
+static int handle_mmio_access(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
+{
+	if (exit->vectoring || exit->npf.walk) {
+		u64 data[3] = { exit->hw_reason, exit->info[0], exit->npf.gpa };
+
+		hvx_ops->cancel_event(vcpu);
+		hvx_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+				   data, ARRAY_SIZE(data));
+		return 0;
+	}
+	return hvx_handle_mmio(vcpu, exit);
+}
+
 static int handle_npf(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 {
 	switch (hvx_mmu_page_fault(vcpu, exit->npf.gpa, exit->npf.write,
@@ -99,21 +119,9 @@ static int handle_npf(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	case HVX_FAULT_RETRY:
 		return 1;
 	case HVX_FAULT_MMIO:
-		/*
-		 * Not an access by the instruction at RIP but by event
-		 * delivery (IDT, stack) or the guest's page walk: nothing to
-		 * emulate. Like KVM, report an emulation failure and drop the
-		 * event, so a VMM that resets the vCPU does not get it back.
-		 */
-		if (exit->vectoring || exit->npf.walk) {
-			u64 data[3] = { exit->hw_reason, exit->info[0], exit->npf.gpa };
-
-			hvx_ops->cancel_event(vcpu);
-			hvx_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
-					   data, ARRAY_SIZE(data));
-			return 0;
-		}
-		return hvx_handle_mmio(vcpu, exit);
+		if (vcpu->apicv && hvx_ops->apic_access_map(vcpu, exit->npf.gpa))
+			return 1;
+		return handle_mmio_access(vcpu, exit);
 	case HVX_FAULT_ERROR:
 	default:
 		/* The slot's host memory is gone: KVM_RUN fails like KVM's. */
@@ -173,6 +181,15 @@ int hvx_handle_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		return hvx_handle_cr(vcpu, exit);
 	case HVX_EXIT_DR:
 		return hvx_handle_dr(vcpu, exit);
+	case HVX_EXIT_EOI:
+		hvx_lapic_eoi_exit(vcpu, exit->info[0]);
+		return 1;
+	case HVX_EXIT_APIC_WRITE:
+		hvx_lapic_write_exit(vcpu, exit->info[0]);
+		return 1;
+	case HVX_EXIT_APIC_ACCESS:
+		/* The APIC page as if it had no translation: mmio.c serves it. */
+		return handle_mmio_access(vcpu, exit);
 	case HVX_EXIT_FAIL_ENTRY:
 		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = exit->hw_reason;

@@ -55,6 +55,10 @@ enum hvx_exit_reason {
 	HVX_EXIT_IRQ_WINDOW,	/* the guest can take an interrupt now */
 	HVX_EXIT_NMI_WINDOW,	/* the guest can take an NMI now */
 	HVX_EXIT_DR,		/* MOV to or from a debug register */
+	/* VMX APIC virtualization (vcpu->apicv): */
+	HVX_EXIT_EOI,		/* EOI of vector info[0] with its EOI-exit bit set */
+	HVX_EXIT_APIC_WRITE,	/* a write to APIC register info[0] to complete */
+	HVX_EXIT_APIC_ACCESS,	/* an APIC-page access to emulate, at npf.gpa */
 };
 
 struct hvx_exit {
@@ -217,6 +221,11 @@ struct hvx_vcpu {
 
 	/* The in-kernel local APIC (lapic.c), NULL without one. */
 	struct hvx_lapic *lapic;
+	/*
+	 * The backend virtualizes that APIC (VMX: TPR shadow, virtual-APIC
+	 * page, virtual-interrupt delivery); set by its vcpu_reset.
+	 */
+	bool apicv;
 	u32 mp_state;			/* KVM_MP_STATE_* */
 	wait_queue_head_t wq;		/* a blocked vCPU waits here */
 
@@ -288,6 +297,10 @@ void hvx_lapic_process_events(struct hvx_vcpu *vcpu);
 int hvx_vcpu_block(struct hvx_vcpu *vcpu);
 void hvx_lapic_halt(struct hvx_vcpu *vcpu);
 void hvx_lapic_get_state(struct hvx_vcpu *vcpu, struct kvm_lapic_state *s);
+void hvx_lapic_eoi_exit(struct hvx_vcpu *vcpu, u8 vector);
+void hvx_lapic_write_exit(struct hvx_vcpu *vcpu, u32 offset);
+void hvx_lapic_set_cr8(struct hvx_vcpu *vcpu, u8 cr8);
+void *hvx_lapic_page(struct hvx_vcpu *vcpu);
 int hvx_lapic_set_state(struct hvx_vcpu *vcpu, const struct kvm_lapic_state *s);
 u32 hvx_vcpu_get_mp_state(struct hvx_vcpu *vcpu);
 int hvx_vcpu_set_mp_state(struct hvx_vcpu *vcpu, u32 state);

@@ -15,13 +15,75 @@
 #include "compat.h"
 #include "alloc.h"
 
-/* Turn expiries and posted NMIs into state the injection path sees. */
+/*
+ * A fixed interrupt for @apic from any thread (lapic.h): the trigger mode
+ * goes straight into the TMR, which the CPU never writes, the request into
+ * the descriptor. The TMR bit is in place before the PIR bit can be seen,
+ * so the vCPU thread never finds the vector in its IRR with a stale
+ * trigger mode. The caller kicks the vCPU.
+ */
+void lapic_post(struct hvx_lapic *apic, u8 vector, bool level)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&apic->lock, flags);
+	hvx_lapic_set_trigger(apic->regs, vector, level);
+	spin_unlock_irqrestore(&apic->lock, flags);
+	set_bit(vector, apic->pi.pir);
+	/* The request before ON: the vCPU thread clears ON, then reads the PIR. */
+	smp_mb__before_atomic();
+	set_bit(HVX_PI_ON, &apic->pi.control);
+}
+
+/*
+ * In the vCPU thread: move the posted requests into the IRR (SDM Vol 3
+ * 29.6: clear ON, then take each PIR word atomically and OR it into the
+ * VIRR). A request posted after ON was cleared sets ON again and is
+ * taken next time.
+ */
+static void apic_sync_pir(struct hvx_lapic *apic)
+{
+	unsigned long pir[ARRAY_SIZE(apic->pi.pir)], flags;
+	unsigned int i, reg;
+
+	if (!test_bit(HVX_PI_ON, &apic->pi.control) ||
+	    !test_and_clear_bit(HVX_PI_ON, &apic->pi.control))
+		return;
+	for (i = 0; i < ARRAY_SIZE(pir); i++)
+		pir[i] = READ_ONCE(apic->pi.pir[i]) ? xchg(&apic->pi.pir[i], 0) : 0;
+	spin_lock_irqsave(&apic->lock, flags);
+	/* IRR word n (at APIC_IRR + n * 0x10) holds vectors 32n..32n+31. */
+	for (i = 0; i < 8; i++) {
+		u32 bits = pir[i / (BITS_PER_LONG / 32)] >> (32 * (i % (BITS_PER_LONG / 32)));
+
+		reg = APIC_IRR + i * 0x10;
+		if (bits)
+			reg_set(apic, reg, reg_get(apic, reg) | bits);
+	}
+	spin_unlock_irqrestore(&apic->lock, flags);
+}
+
+/* Nothing posted stays behind: INIT, reset and KVM_SET_LAPIC drop it. */
+static void apic_clear_pir(struct hvx_lapic *apic)
+{
+	unsigned int i;
+
+	clear_bit(HVX_PI_ON, &apic->pi.control);
+	for (i = 0; i < ARRAY_SIZE(apic->pi.pir); i++)
+		WRITE_ONCE(apic->pi.pir[i], 0);
+}
+
+/*
+ * Turn posted interrupts, expiries and posted NMIs into state the
+ * injection path sees.
+ */
 void lapic_sync_posted(struct hvx_vcpu *vcpu)
 {
 	struct hvx_lapic *apic = vcpu->lapic;
 	unsigned long flags;
 	u32 lvtt;
 
+	apic_sync_pir(apic);
 	if (atomic_read(&apic->timer_pending) && atomic_xchg(&apic->timer_pending, 0)) {
 		lvtt = reg_get(apic, APIC_LVTT);
 		if (lapic_timer_mode(apic) == APIC_LVT_TIMER_TSCDEADLINE)
@@ -55,9 +117,15 @@ static void apic_set_tpr(struct hvx_lapic *apic, u32 tpr)
 static void apic_sync_tpr(struct hvx_vcpu *vcpu)
 {
 	struct hvx_lapic *apic = vcpu->lapic;
-	u8 cr8 = hvx_ops->get_cr(vcpu, 8), tpr8;
+	u8 cr8, tpr8;
 
-	if (cr8 != apic->cr8_synced)
+	/* With a TPR shadow, CR8 is the page's TPR (SDM Vol 3 29.3). */
+	if (vcpu->apicv)
+		return;
+	cr8 = hvx_ops->get_cr(vcpu, 8);
+	tpr8 = reg_get(apic, APIC_TASKPRI) >> 4;
+	/* A MOV to CR8 clears TPR[3:0] (10.8.6.1); a CR8 in step keeps them. */
+	if (cr8 != apic->cr8_synced && cr8 != tpr8)
 		apic_set_tpr(apic, cr8 << 4);
 	tpr8 = reg_get(apic, APIC_TASKPRI) >> 4;
 	if (tpr8 != cr8)
@@ -69,6 +137,9 @@ static u32 lapic_read(struct hvx_lapic *apic, unsigned int reg)
 {
 	if (reg == APIC_TMCCT)
 		return lapic_timer_current_count(apic);
+	/* What was posted has reached the APIC as far as the guest can tell. */
+	if (reg >= APIC_IRR && reg < APIC_IRR + 0x80)
+		apic_sync_pir(apic);
 	return reg_get(apic, reg);
 }
 
@@ -105,7 +176,7 @@ static int lapic_write(struct hvx_vcpu *vcpu, unsigned int reg, u32 val, u32 hig
 {
 	struct hvx_lapic *apic = vcpu->lapic;
 	bool x2apic = apic_x2apic(vcpu);
-	u32 old_mode = lapic_timer_mode(apic);
+	u32 old_mode = apic->timer_mode;
 	enum hvx_lapic_write w;
 	unsigned long flags;
 	bool level;
@@ -148,6 +219,50 @@ static int lapic_write(struct hvx_vcpu *vcpu, unsigned int reg, u32 val, u32 hig
 		break;
 	}
 	return 0;
+}
+
+/*
+ * An EOI-induced exit (VMX virtual-interrupt delivery, SDM Vol 3 29.1.4):
+ * the CPU has already taken @vector out of the ISR and updated the PPR;
+ * what is left is the EOI's effect outside the APIC. The EOI-exit bitmap
+ * covers every vector whose TMR bit is set; the TMR decides here, as it
+ * does for an EOI hvx handles itself.
+ */
+void hvx_lapic_eoi_exit(struct hvx_vcpu *vcpu, u8 vector)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+	unsigned long flags;
+	bool level;
+
+	spin_lock_irqsave(&apic->lock, flags);
+	level = hvx_lapic_level(apic->regs, vector);
+	spin_unlock_irqrestore(&apic->lock, flags);
+	lapic_eoi_broadcast(vcpu, vector, level);
+}
+
+/*
+ * An APIC-write exit (SDM Vol 3 29.4.3.3): the guest wrote the register
+ * at @offset of its xAPIC page, the CPU stored the value in the
+ * virtual-APIC page, which is this APIC's register page, and left the
+ * write's effects to hvx. They are those of the same write through
+ * hvx's own MMIO path; only the value is already in place, so it is
+ * taken from there and written again with hvx's masks.
+ */
+void hvx_lapic_write_exit(struct hvx_vcpu *vcpu, u32 offset)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+	unsigned int reg = offset & 0xff0;
+	u32 val = reg_get(apic, reg);
+
+	/*
+	 * Delivery status and Remote IRR are the APIC's to set, and hvx's
+	 * APIC never sets them: whatever the guest stored there goes.
+	 */
+	if (reg >= APIC_LVTT && reg <= APIC_LVTERR) {
+		val &= ~(APIC_LVT_REMOTE_IRR | APIC_SEND_PENDING);
+		reg_set(apic, reg, val);
+	}
+	lapic_write(vcpu, reg, val, 0);
 }
 
 /*
@@ -264,7 +379,12 @@ void hvx_lapic_set_base(struct hvx_vcpu *vcpu, u64 old)
 	struct hvx_lapic *apic = vcpu->lapic;
 	u64 now = vcpu->apic_base;
 
-	if (!apic || !((old ^ now) & (X2APIC_ENABLE | MSR_IA32_APICBASE_ENABLE)))
+	if (!apic)
+		return;
+	/* Which accesses the CPU may virtualize depends on mode and address. */
+	if (vcpu->apicv && old != now)
+		hvx_ops->apic_base_changed(vcpu);
+	if (!((old ^ now) & (X2APIC_ENABLE | MSR_IA32_APICBASE_ENABLE)))
 		return;
 	if (now & X2APIC_ENABLE) {
 		reg_set(apic, APIC_ID, vcpu->id);
@@ -273,7 +393,27 @@ void hvx_lapic_set_base(struct hvx_vcpu *vcpu, u64 old)
 		/* Disabling resets the APIC but for its ID (11.4.3). */
 		lapic_timer_stop(apic);
 		hvx_lapic_regs_reset(apic->regs, vcpu->id, false);
+		apic->timer_mode = 0;
 	}
+}
+
+/*
+ * KVM_SET_SREGS's CR8. Without a TPR shadow the next apic_sync_tpr()
+ * sees the new CR8; with one, CR8 is the TPR, and a different class
+ * replaces the TPR as a MOV to CR8 would.
+ */
+void hvx_lapic_set_cr8(struct hvx_vcpu *vcpu, u8 cr8)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+
+	if (apic && vcpu->apicv && (reg_get(apic, APIC_TASKPRI) >> 4) != (cr8 & 0xf))
+		apic_set_tpr(apic, (cr8 & 0xf) << 4);
+}
+
+/* The register page, which VMX uses as the virtual-APIC page; or NULL. */
+void *hvx_lapic_page(struct hvx_vcpu *vcpu)
+{
+	return vcpu->lapic ? vcpu->lapic->regs : NULL;
 }
 
 /* The vector the APIC would deliver now (priority above PPR), or -1. */
@@ -294,6 +434,35 @@ static int apic_pending(struct hvx_vcpu *vcpu)
 }
 
 /*
+ * With virtual-interrupt delivery the CPU takes interrupts from the
+ * virtual-APIC page itself (SDM Vol 3 29.2): before each entry it needs
+ * RVI and SVI, the highest vectors in the IRR and ISR, which VM entry
+ * loads from the guest interrupt status before it evaluates pending
+ * virtual interrupts (27.3.2.5), and the EOI-exit bitmap, which makes
+ * the EOI of each level-triggered vector exit to hvx (29.1.4). The TMR
+ * marks exactly those, so the bitmap is the TMR. Whether the guest can
+ * take an interrupt now (RFLAGS.IF, shadows, PPR) is the CPU's to judge:
+ * nothing waits for an interrupt window.
+ */
+static void apicv_load(struct hvx_vcpu *vcpu)
+{
+	struct hvx_lapic *apic = vcpu->lapic;
+	unsigned long flags;
+	u64 eoi_exit[4];
+	int irr, isr, i;
+
+	lapic_sync_posted(vcpu);
+	spin_lock_irqsave(&apic->lock, flags);
+	irr = hvx_lapic_highest_irr(apic->regs);
+	isr = hvx_lapic_highest_isr(apic->regs);
+	for (i = 0; i < 4; i++)
+		eoi_exit[i] = reg_get(apic, APIC_TMR + i * 0x20) |
+			      (u64)reg_get(apic, APIC_TMR + i * 0x20 + 0x10) << 32;
+	spin_unlock_irqrestore(&apic->lock, flags);
+	hvx_ops->apicv_load(vcpu, irr, isr, eoi_exit);
+}
+
+/*
  * Before an entry (interrupts off): the highest-priority pending vector
  * goes in if the guest takes interrupts (@allowed); it moves from IRR to
  * ISR as the CPU's INTA would. Returns the vector injected, or -1; @waits
@@ -306,6 +475,10 @@ int hvx_lapic_inject(struct hvx_vcpu *vcpu, bool allowed, bool *waits)
 	int v;
 
 	*waits = false;
+	if (vcpu->apicv) {
+		apicv_load(vcpu);
+		return -1;
+	}
 	if (apic_pending(vcpu) < 0)
 		return -1;
 	if (!allowed) {
@@ -341,7 +514,9 @@ static void apic_reset(struct hvx_vcpu *vcpu, u32 id)
 
 	lapic_timer_stop(apic);
 	apic->tsc_deadline = 0;
+	apic_clear_pir(apic);
 	hvx_lapic_regs_reset(apic->regs, id, apic_x2apic(vcpu));
+	apic->timer_mode = 0;
 	apic_lint0_quirk(vcpu);
 	apic->cr8_synced = 0;
 }
@@ -387,6 +562,8 @@ int hvx_lapic_set_state(struct hvx_vcpu *vcpu, const struct kvm_lapic_state *s)
 		id = vcpu->id;
 	}
 	lapic_timer_stop(apic);
+	/* The saved IRR is the whole truth: what was posted goes. */
+	apic_clear_pir(apic);
 	spin_lock_irqsave(&apic->lock, flags);
 	memcpy(apic->regs, s->regs, sizeof(s->regs));
 	reg_set(apic, APIC_ID, id);
@@ -396,7 +573,8 @@ int hvx_lapic_set_state(struct hvx_vcpu *vcpu, const struct kvm_lapic_state *s)
 	reg_set(apic, APIC_TMCCT, 0);
 	hvx_lapic_update_ppr(apic->regs);
 	spin_unlock_irqrestore(&apic->lock, flags);
-	apic->periodic = lapic_timer_mode(apic) == APIC_LVT_TIMER_PERIODIC;
+	apic->timer_mode = lapic_timer_mode(apic);
+	apic->periodic = apic->timer_mode == APIC_LVT_TIMER_PERIODIC;
 	apic->tsc_deadline = 0;
 	lapic_timer_start_count(apic);
 	/* The TPR came in with the page: CR8 follows it. */

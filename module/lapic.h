@@ -7,10 +7,19 @@
  * Who touches what:
  * - The vCPU thread owns the register page: MMIO and MSR accesses, EOI,
  *   injection, KVM_GET/SET_LAPIC.
- * - Other threads (IPIs from other vCPUs, KVM_SIGNAL_MSI) only set IRR
- *   and TMR bits, under apic->lock, which the vCPU thread takes for every
- *   change of IRR, ISR and PPR; NMIs, INIT and SIPI are posted in
- *   apic->nmis and apic->events.
+ * - Other threads (IPIs from other vCPUs, KVM_SIGNAL_MSI, the IOAPIC)
+ *   never write the IRR: a fixed interrupt sets its TMR bit under
+ *   apic->lock, then its bit in the posted-interrupt descriptor (apic->pi,
+ *   below), which the vCPU thread folds into the IRR before it next looks
+ *   for interrupts (lapic_sync_posted()). The vCPU thread takes apic->lock
+ *   for every change of IRR, ISR, TMR and PPR. NMIs, INIT and SIPI are
+ *   posted in apic->nmis and apic->events.
+ * - With VMX APIC virtualization (vcpu->apicv) the page is also the
+ *   virtual-APIC page: while the guest runs, the CPU itself updates IRR,
+ *   ISR, PPR and TPR in it (SDM Vol 3 29.1), and never TMR. That is why
+ *   other threads must not touch the IRR: the descriptor is the one way in
+ *   for every interrupt sent from outside the vCPU thread, with or
+ *   without APIC virtualization, on VMX and SVM alike.
  * - The timer's hrtimer callback (hard interrupt context) touches no
  *   register: it counts an expiry in apic->timer_pending, which the vCPU
  *   thread turns into an IRR bit before it next looks for interrupts.
@@ -30,7 +39,26 @@
 /* apic->events */
 enum { HVX_APIC_EV_INIT, HVX_APIC_EV_SIPI };
 
+/*
+ * A posted-interrupt descriptor in the architectural layout (SDM Vol 3
+ * 29.6, Table 29-1): 256 posted-interrupt requests (PIR), then the
+ * outstanding-notification bit (ON) at bit 256. Senders set a PIR bit,
+ * then ON, then kick; the vCPU thread clears ON, then takes the PIR words
+ * with atomic exchanges, as a CPU with posted-interrupt processing does
+ * (29.6 steps 3-4). No CPU hvx runs on is pointed at it yet: hvx uses no
+ * hardware posting (Documentation/architecture.md says why), so the vCPU
+ * thread always does that sync itself, before each entry.
+ */
+#define HVX_PI_ON	0	/* bit of hvx_pi_desc.control */
+
+struct hvx_pi_desc {
+	unsigned long pir[256 / BITS_PER_LONG];
+	unsigned long control;		/* ON; SN, NV and NDST unused */
+	u32 rsvd[6];
+} __aligned(64);
+
 struct hvx_lapic {
+	struct hvx_pi_desc pi;		/* interrupts from other threads */
 	struct hvx_vcpu *vcpu;
 	spinlock_t lock;		/* IRR, ISR, TMR and PPR of the page */
 	void *regs;			/* the register page (lapic_regs.h) */
@@ -41,6 +69,12 @@ struct hvx_lapic {
 	u64 period_ns;			/* one-shot/periodic: TMICT's length */
 	u32 divisor;			/* TDCR's, as of the TMICT write */
 	u64 tsc_deadline;		/* guest TSC; 0: not armed */
+	/*
+	 * LVTT's mode as hvx last handled it: with APIC-register
+	 * virtualization the CPU has already stored the new LVTT when hvx
+	 * hears of the write (an APIC-write exit).
+	 */
+	u32 timer_mode;
 
 	unsigned long events;		/* HVX_APIC_EV_* from other threads */
 	atomic_t nmis;			/* NMIs sent, not yet pending */
@@ -90,6 +124,7 @@ int lapic_accept(struct hvx_vcpu *vcpu, u8 mode, u8 vector, bool level,
 void lapic_send_ipi(struct hvx_vcpu *vcpu, u32 low, u32 high);
 
 /* lapic.c */
+void lapic_post(struct hvx_lapic *apic, u8 vector, bool level);
 void lapic_sync_posted(struct hvx_vcpu *vcpu);
 void lapic_init_reset(struct hvx_vcpu *vcpu);
 

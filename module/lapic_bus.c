@@ -45,7 +45,6 @@ int lapic_accept(struct hvx_vcpu *vcpu, u8 mode, u8 vector, bool level,
 		 bool assert)
 {
 	struct hvx_lapic *apic = vcpu->lapic;
-	unsigned long flags;
 
 	switch (mode << 8) {
 	case APIC_DM_FIXED:
@@ -53,9 +52,7 @@ int lapic_accept(struct hvx_vcpu *vcpu, u8 mode, u8 vector, bool level,
 		/* A software-disabled APIC takes no fixed interrupts (11.4.7.2). */
 		if (!apic_sw_enabled(apic))
 			return 0;
-		spin_lock_irqsave(&apic->lock, flags);
-		hvx_lapic_accept(apic->regs, vector, level);
-		spin_unlock_irqrestore(&apic->lock, flags);
+		lapic_post(apic, vector, level);
 		break;
 	case APIC_DM_NMI:
 		atomic_inc(&apic->nmis);

@@ -118,6 +118,16 @@ void hvx_lapic_accept(void *page, u8 vector, bool level)
 	vec_set(page, APIC_TMR, vector, level);
 }
 
+void hvx_lapic_set_trigger(void *page, u8 vector, bool level)
+{
+	vec_set(page, APIC_TMR, vector, level);
+}
+
+bool hvx_lapic_level(const void *page, u8 vector)
+{
+	return vec_test(page, APIC_TMR, vector);
+}
+
 int hvx_lapic_ack(void *page)
 {
 	int v = hvx_lapic_pending_vector(page);

@@ -68,6 +68,10 @@ u32 hvx_lapic_update_ppr(void *page);
 int hvx_lapic_pending_vector(const void *page);
 /* A fixed interrupt accepted: IRR bit set, TMR bit per trigger mode. */
 void hvx_lapic_accept(void *page, u8 vector, bool level);
+/* Only the TMR half of that (the IRR bit travels separately). */
+void hvx_lapic_set_trigger(void *page, u8 vector, bool level);
+/* Whether @vector's TMR bit is set (it was accepted level-triggered). */
+bool hvx_lapic_level(const void *page, u8 vector);
 /* The CPU takes the pending vector: IRR to ISR, PPR updated; or -1. */
 int hvx_lapic_ack(void *page);
 /*

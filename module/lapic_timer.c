@@ -124,6 +124,7 @@ void lapic_timer_lvtt_written(struct hvx_lapic *apic, u32 old_mode)
 	bool deadline = mode == APIC_LVT_TIMER_TSCDEADLINE;
 	bool was_deadline = old_mode == APIC_LVT_TIMER_TSCDEADLINE;
 
+	apic->timer_mode = mode;
 	if (deadline != was_deadline) {
 		lapic_timer_stop(apic);
 		reg_set(apic, APIC_TMICT, 0);

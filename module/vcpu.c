@@ -446,6 +446,7 @@ static long vcpu_ioctl_locked(struct hvx_vcpu *vcpu, unsigned int ioctl,
 		old = vcpu->apic_base;
 		vcpu->apic_base = u->sregs.apic_base;
 		hvx_lapic_set_base(vcpu, old);
+		hvx_lapic_set_cr8(vcpu, u->sregs.cr8);
 		hvx_set_interrupt_bitmap(vcpu, u->sregs.interrupt_bitmap);
 		/* New paging state: cached translations are stale. */
 		hvx_vcpu_request(vcpu, HVX_REQ_TLB_FLUSH);

@@ -399,6 +399,88 @@ static void tpr_blocks_lower_classes(void)
 }
 
 /*
+ * CR8 is TPR[7:4] (10.8.6.1): a TPR written through the page shows in
+ * CR8; MOV to CR8 writes TPR = CR8 << 4, and the PPR follows (11.8.3.1).
+ * (TPR[3:0] is left at 0: kvm_amd rewrites the TPR from CR8 after exits
+ * and loses it.) A vector held back by the TPR comes in once
+ * CR8 drops below its class, and while it is in service the PPR is its
+ * class. With VMX APIC virtualization CR8 and the page are the
+ * virtual-APIC page's VTPR and VPPR (SDM Vol 3 29.1), without it they
+ * are kept in step by hvx.
+ */
+#define TPR_VEC	0x41
+
+static volatile uint64_t ppr_in_service, isr_in_service;
+
+static void guest_irq_ppr(struct ex_regs *regs)
+{
+	nirqs++;
+	last_vector = regs->vector;
+	ppr_in_service = apic_read(APIC_PROCPRI);
+	isr_in_service = apic_read(APIC_ISR + (TPR_VEC >> 5) * 0x10);
+	apic_write(APIC_EOI, 0);
+}
+
+static inline uint64_t read_cr8(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr8, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr8(uint64_t v)
+{
+	asm volatile("mov %0, %%cr8" : : "r"(v) : "memory");
+}
+
+static void guest_cr8_tpr(void)
+{
+	uint32_t a, b, c, d;
+
+	apic_write(APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
+	apic_write(APIC_TASKPRI, 0x50);
+	GUEST_ASSERT_EQ(read_cr8(), 5);
+	GUEST_ASSERT_EQ(apic_read(APIC_TASKPRI), 0x50);
+	GUEST_ASSERT_EQ(apic_read(APIC_PROCPRI), 0x50);
+	apic_write(APIC_ICR, ICR_SELF | TPR_VEC);
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(nirqs, 0);
+	write_cr8(4);
+	GUEST_ASSERT_EQ(apic_read(APIC_TASKPRI), 0x40);
+	GUEST_ASSERT_EQ(apic_read(APIC_PROCPRI), 0x40);
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(nirqs, 0);
+	GUEST_ASSERT(apic_read(APIC_IRR + (TPR_VEC >> 5) * 0x10) & (1u << (TPR_VEC & 31)));
+	write_cr8(3);
+	/* An exit: hvx on SVM sees a lowered CR8 only then (api.md). */
+	cpuid(0, 0, &a, &b, &c, &d);
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(nirqs, 1);
+	GUEST_ASSERT_EQ(last_vector, TPR_VEC);
+	GUEST_ASSERT_EQ(ppr_in_service, TPR_VEC & 0xf0);
+	GUEST_ASSERT_EQ(isr_in_service, 1u << (TPR_VEC & 31));
+	GUEST_ASSERT_EQ(read_cr8(), 3);
+	GUEST_ASSERT_EQ(apic_read(APIC_PROCPRI), 0x30);
+	GUEST_ASSERT_EQ(apic_read(APIC_IRR + (TPR_VEC >> 5) * 0x10), 0);
+	GUEST_ASSERT_EQ(apic_read(APIC_ISR + (TPR_VEC >> 5) * 0x10), 0);
+	GUEST_DONE();
+}
+
+static void cr8_tpr_ppr(void)
+{
+	struct vcpu *vcpu = split_vm(guest_cr8_tpr);
+	struct kvm_sregs sregs;
+
+	vm_install_exception_handler(vcpu->vm, TPR_VEC, guest_irq_ppr);
+	vcpu_run_expect_done(vcpu);
+	/* The VMM sees the same: CR8 in the sregs, the TPR in the state. */
+	vcpu_get_sregs(vcpu, &sregs);
+	TEST_ASSERT_EQ(sregs.cr8, 3);
+	vm_free(vcpu->vm);
+}
+
+/*
  * x2APIC mode (11.12): entered through IA32_APIC_BASE; the ID is the
  * 32-bit vCPU id, LDR derives from it, registers are MSRs, the SELF IPI
  * register works, and the xAPIC page reads as all ones (KVM's
@@ -416,6 +498,50 @@ static void guest_x2apic(void)
 	GUEST_ASSERT_EQ(last_vector, IPI_VEC);
 	GUEST_SYNC(apic_read(APIC_ID));
 	GUEST_DONE();
+}
+
+/*
+ * x2APIC registers that VMX APIC virtualization serves without exits
+ * (SDM Vol 3 29.5), against those it must not: TPR and PPR through MSRs
+ * and CR8, the SELF IPI register held back by the TPR, and the 64-bit
+ * ICR, whose upper half (the destination) is not where a virtualized
+ * RDMSR would read it.
+ */
+static void guest_x2apic_regs(void)
+{
+	wrmsr(MSR_IA32_APICBASE, rdmsr(MSR_IA32_APICBASE) | APICBASE_X2APIC);
+	wrmsr(X2APIC_MSR(APIC_SPIV), APIC_SPIV_ENABLE | 0xff);
+	wrmsr(X2APIC_MSR(APIC_TASKPRI), 0x60);
+	GUEST_ASSERT_EQ(rdmsr(X2APIC_MSR(APIC_TASKPRI)), 0x60);
+	GUEST_ASSERT_EQ(rdmsr(X2APIC_MSR(APIC_PROCPRI)), 0x60);
+	GUEST_ASSERT_EQ(read_cr8(), 6);
+	wrmsr(MSR_X2APIC_SELF_IPI, IPI_VEC);
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(nirqs, 0);
+	GUEST_ASSERT_EQ(rdmsr(X2APIC_MSR(APIC_IRR + (IPI_VEC >> 5) * 0x10)),
+			1u << (IPI_VEC & 31));
+	wrmsr(X2APIC_MSR(APIC_TASKPRI), 0);
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(nirqs, 1);
+	GUEST_ASSERT_EQ(last_vector, IPI_VEC);
+	GUEST_ASSERT_EQ(rdmsr(X2APIC_MSR(APIC_PROCPRI)), 0);
+	GUEST_ASSERT_EQ(rdmsr(X2APIC_MSR(APIC_ISR + (IPI_VEC >> 5) * 0x10)), 0);
+	/* A fixed IPI to APIC ID 5, which no vCPU has: it goes nowhere. */
+	wrmsr(X2APIC_MSR(APIC_ICR), (5ULL << 32) | IPI_VEC);
+	GUEST_ASSERT_EQ(rdmsr(X2APIC_MSR(APIC_ICR)), (5ULL << 32) | IPI_VEC);
+	asm volatile("sti; nop; nop; cli");
+	GUEST_ASSERT_EQ(nirqs, 1);
+	GUEST_DONE();
+}
+
+static void x2apic_tpr_self_ipi_icr(void)
+{
+	struct vcpu *vcpu = split_vm(guest_x2apic_regs);
+
+	vm_install_exception_handler(vcpu->vm, IPI_VEC, guest_irq_x2apic);
+	cpuid_add_leaf1_ecx(vcpu, CPUID1_ECX_X2APIC);
+	vcpu_run_expect_done(vcpu);
+	vm_free(vcpu->vm);
 }
 
 static void x2apic_mode(void)
@@ -569,6 +695,39 @@ static void *run_receiver(void *arg)
 	return NULL;
 }
 
+/*
+ * The same IPI to a vCPU that does not halt: it spins with interrupts on
+ * and makes no exits of its own, so the interrupt must reach it in (or
+ * on its way back to) guest mode, as a kick and the posted-interrupt
+ * descriptor deliver it.
+ */
+static void guest_ipi_spinner(void)
+{
+	apic_write(APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
+	asm volatile("sti");
+	ap_ready = 1;
+	while (!nirqs)
+		asm volatile("" : : : "memory");
+	asm volatile("cli");
+	GUEST_SYNC(last_vector);
+}
+
+static void ipi_reaches_running_vcpu(void)
+{
+	struct vcpu *bsp = split_vm(guest_ipi_sender);
+	struct vcpu *ap = vm_vcpu_add(bsp->vm, 1);
+	pthread_t t;
+
+	ap_ready = 0;
+	sync_global_to_guest(bsp->vm, ap_ready);
+	vcpu_set_entry(ap, guest_ipi_spinner);
+	set_mp_state(ap, KVM_MP_STATE_RUNNABLE);
+	TEST_ASSERT_OK(pthread_create(&t, NULL, run_receiver, ap));
+	vcpu_run_expect_done(bsp);
+	TEST_ASSERT_OK(pthread_join(t, NULL));
+	vm_free(bsp->vm);
+}
+
 static void ipi_wakes_other_vcpu(void)
 {
 	struct vcpu *bsp = split_vm(guest_ipi_sender);
@@ -602,6 +761,9 @@ static const struct test_case cases[] = {
 	TEST_CASE(msi_reaches_vcpu, "KVM_SIGNAL_MSI wakes the halted vCPU with the vector"),
 	TEST_CASE(init_sipi_starts_ap, "INIT + SIPI start an AP in real mode at the SIPI page"),
 	TEST_CASE(ipi_wakes_other_vcpu, "a fixed IPI wakes another vCPU halted on another thread"),
+	TEST_CASE(cr8_tpr_ppr, "CR8 and TPR/PPR in step; a held vector comes in once CR8 drops"),
+	TEST_CASE(x2apic_tpr_self_ipi_icr, "x2APIC: TPR/PPR via MSRs and CR8, SELF IPI held by the TPR, 64-bit ICR"),
+	TEST_CASE(ipi_reaches_running_vcpu, "a fixed IPI reaches another vCPU spinning in guest mode"),
 };
 
 int main(int argc, char **argv)

@@ -737,6 +737,45 @@ out_unpin:
 	return ret;
 }
 
+void hvx_mmu_map_pfn(struct hvx_vcpu *vcpu, u64 gfn, u64 pfn, const atomic_t *inhibit)
+{
+	struct hvx_vm *vm = vcpu->vm;
+	struct hvx_mmu *mmu = &vm->mmu;
+	u64 *spare[HVX_MMU_LEVELS - 1] = { };
+	enum hvx_leaf_flush flush = HVX_LEAF_NO_FLUSH;
+	int nspare = 0, need = 0, level;
+	u64 *ptep;
+
+	for (;;) {
+		spin_lock(&mmu->lock);
+		if (atomic_read(inhibit))
+			goto out_unlock;
+		level = HVX_LEVEL_4K;
+		ptep = hvx_mmu_walk(mmu, gfn, &level, spare, &nspare, &need);
+		if (ptep)
+			break;
+		spin_unlock(&mmu->lock);
+		while (nspare < need) {
+			spare[nspare] = hvx_table_alloc(vm);
+			if (!spare[nspare])
+				goto out;
+			nspare++;
+		}
+	}
+	/* A 2 MiB leaf of a memslot added meanwhile: guest memory wins. */
+	if (level == HVX_LEVEL_4K)
+		flush = hvx_mmu_set_leaf(mmu, ptep, level, pfn, true, true);
+out_unlock:
+	spin_unlock(&mmu->lock);
+out:
+	while (nspare)
+		hvx_table_free(vm, spare[--nspare]);
+	if (flush == HVX_LEAF_FLUSH_SELF)
+		hvx_vcpu_request(vcpu, HVX_REQ_TLB_FLUSH);
+	else if (flush == HVX_LEAF_FLUSH_ALL)
+		hvx_vm_request_all(vm, HVX_REQ_TLB_FLUSH);
+}
+
 /* ---- Memslot changes --------------------------------------------------- */
 
 void hvx_mmu_zap_gfn_range(struct hvx_vm *vm, u64 gfn_start, u64 gfn_end)

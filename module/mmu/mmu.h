@@ -74,6 +74,15 @@ void hvx_mmu_destroy(struct hvx_vm *vm);
 enum hvx_fault_result hvx_mmu_page_fault(struct hvx_vcpu *vcpu, u64 gpa,
 					 bool write, bool fetch);
 /*
+ * Map @pfn, a host page the VM owns rather than memory of a memslot (the
+ * VMX APIC-access page), writable at @gfn with a 4 KiB leaf, unless
+ * *@inhibit is non-zero when checked under mmu.lock. To take it away,
+ * raise *@inhibit, then hvx_mmu_zap_gfn_range(): a map that raced sees
+ * either the raised count or its leaf zapped. Called like
+ * hvx_mmu_page_fault().
+ */
+void hvx_mmu_map_pfn(struct hvx_vcpu *vcpu, u64 gfn, u64 pfn, const atomic_t *inhibit);
+/*
  * Remove translations of [gfn_start, gfn_end) and flush every vCPU's TLB.
  * Used when a memslot is deleted or moved.
  */

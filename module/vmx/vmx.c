@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
+#include <asm/apicdef.h>
 #include <asm/cpufeature.h>
 #include <asm/desc.h>
 #include <asm/msr.h>
@@ -47,6 +48,8 @@ struct vmx_cpu {
 static DEFINE_PER_CPU(struct vmx_cpu, vmx_cpu);
 struct vmx_config vmx_cfg;
 void *vmx_msr_bitmap;
+/* For vCPUs in x2APIC mode with APIC virtualization (vmx_apic_mode()). */
+void *vmx_msr_bitmap_x2apic;
 unsigned long hvx_vmwrite_errors;
 
 /*
@@ -63,6 +66,31 @@ static unsigned int backstop_us = 4000;
 module_param(backstop_us, uint, 0444);
 MODULE_PARM_DESC(backstop_us,
 		 "VMX: longest guest run without an exit, in us (preemption timer; 0 = off)");
+
+/*
+ * APIC virtualization (SDM Vol 3 ch. 29) for vCPUs with an in-kernel
+ * APIC, when the CPU offers the TPR shadow, APIC-register virtualization,
+ * virtual-interrupt delivery and x2APIC virtualization: the APIC's
+ * register page becomes the virtual-APIC page, the CPU delivers its
+ * interrupts and handles TPR, EOI and self-IPI without exits. N puts
+ * every APIC access and interrupt through hvx's software paths (CR8
+ * exits, MMIO and MSR emulation, injection), as on SVM.
+ */
+static bool enable_apicv = true;
+module_param(enable_apicv, bool, 0444);
+MODULE_PARM_DESC(enable_apicv,
+		 "VMX: APIC virtualization (TPR shadow, APIC-register virtualization, virtual-interrupt delivery) when offered");
+
+/*
+ * With enable_apicv: the guest's xAPIC page accesses go to an APIC-access
+ * page, so the CPU virtualizes them (reads, and TPR/EOI/ICR writes,
+ * without exits). N keeps the rest of APIC virtualization and sends xAPIC
+ * accesses through EPT violations to hvx's MMIO path, as without it.
+ */
+static bool enable_apic_access = true;
+module_param(enable_apic_access, bool, 0444);
+MODULE_PARM_DESC(enable_apic_access,
+		 "VMX: with enable_apicv, virtualize xAPIC page accesses through the APIC-access page");
 
 /* VPIDs 1..VMX_NR_VPIDS-1 (0 is the host's, SDM Vol 3 29.1). */
 static unsigned long *vmx_vpids;
@@ -83,13 +111,60 @@ static const u32 vmx_direct_msrs[] = {
 };
 
 /* Read bitmaps at 0/1 KiB, write bitmaps at 2/3 KiB (SDM Vol 3 25.6.9). */
-static void msr_bitmap_allow(u8 *bitmap, u32 msr)
+static void msr_bitmap_allow_read(u8 *bitmap, u32 msr)
 {
 	unsigned int base = msr >= 0xc0000000 ? 1024 : 0;
-	unsigned int bit = msr & 0x1fff;
 
-	__clear_bit(bit, (unsigned long *)(bitmap + base));
-	__clear_bit(bit, (unsigned long *)(bitmap + 2048 + base));
+	__clear_bit(msr & 0x1fff, (unsigned long *)(bitmap + base));
+}
+
+static void msr_bitmap_allow_write(u8 *bitmap, u32 msr)
+{
+	unsigned int base = msr >= 0xc0000000 ? 1024 : 0;
+
+	__clear_bit(msr & 0x1fff, (unsigned long *)(bitmap + 2048 + base));
+}
+
+static void msr_bitmap_allow(u8 *bitmap, u32 msr)
+{
+	msr_bitmap_allow_read(bitmap, msr);
+	msr_bitmap_allow_write(bitmap, msr);
+}
+
+/*
+ * The x2APIC MSRs a vCPU in x2APIC mode reaches without exits, with
+ * "virtualize x2APIC mode", APIC-register virtualization and virtual-
+ * interrupt delivery (SDM Vol 3 29.5). RDMSR then reads 8 bytes of the
+ * virtual-APIC page at (ECX & 0xff) << 4: right for every register that
+ * RDMSR may read (11.12.1.2) except the current count, which hvx
+ * computes, and the ICR, whose upper half is at 0x310, not 0x304. Reads
+ * of registers x2APIC mode lacks must fault, so they exit too. WRMSR is
+ * virtualized for TPR (TPR virtualization, 29.1.2), EOI (EOI
+ * virtualization, 29.1.4) and SELF IPI (self-IPI virtualization, 29.1.5),
+ * each with the #GP checks of the real register; every other write
+ * exits to msr.c.
+ */
+static void vmx_setup_x2apic_bitmap(u8 *bitmap)
+{
+	static const u16 regs[] = {
+		APIC_ID, APIC_LVR, APIC_TASKPRI, APIC_PROCPRI, APIC_LDR,
+		APIC_SPIV, APIC_ESR, APIC_LVTT, APIC_LVTTHMR, APIC_LVTPC,
+		APIC_LVT0, APIC_LVT1, APIC_LVTERR, APIC_TMICT, APIC_TDCR,
+	};
+	unsigned int i;
+
+	memcpy(bitmap, vmx_msr_bitmap, PAGE_SIZE);
+	for (i = 0; i < ARRAY_SIZE(regs); i++)
+		msr_bitmap_allow_read(bitmap, APIC_BASE_MSR + (regs[i] >> 4));
+	/* ISR, TMR and IRR: eight registers each. */
+	for (i = 0; i < 8; i++) {
+		msr_bitmap_allow_read(bitmap, APIC_BASE_MSR + (APIC_ISR >> 4) + i);
+		msr_bitmap_allow_read(bitmap, APIC_BASE_MSR + (APIC_TMR >> 4) + i);
+		msr_bitmap_allow_read(bitmap, APIC_BASE_MSR + (APIC_IRR >> 4) + i);
+	}
+	msr_bitmap_allow_write(bitmap, APIC_BASE_MSR + (APIC_TASKPRI >> 4));
+	msr_bitmap_allow_write(bitmap, APIC_BASE_MSR + (APIC_EOI >> 4));
+	msr_bitmap_allow_write(bitmap, APIC_BASE_MSR + (APIC_SELF_IPI >> 4));
 }
 
 /*
@@ -135,7 +210,8 @@ static int vmx_setup_controls(bool true_ctls)
 		       CPU_BASED_MOV_DR_EXITING | CPU_BASED_RDPMC_EXITING |
 		       CPU_BASED_USE_MSR_BITMAPS |
 		       CPU_BASED_USE_TSC_OFFSETTING | CPU_BASED_ACTIVATE_SECONDARY_CONTROLS |
-		       CPU_BASED_INTR_WINDOW_EXITING | CPU_BASED_NMI_WINDOW_EXITING, 0,
+		       CPU_BASED_INTR_WINDOW_EXITING | CPU_BASED_NMI_WINDOW_EXITING,
+		       enable_apicv ? CPU_BASED_TPR_SHADOW : 0,
 		       true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 				   MSR_IA32_VMX_PROCBASED_CTLS, &vmx_cfg.exec))
 		return -EIO;
@@ -147,11 +223,26 @@ static int vmx_setup_controls(bool true_ctls)
 	 */
 	if (vmx_adjust(SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST,
 		       SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_INVPCID |
-		       SECONDARY_EXEC_PAUSE_LOOP_EXITING,
+		       SECONDARY_EXEC_PAUSE_LOOP_EXITING |
+		       (enable_apicv ? VMX_APICV_EXEC2 : 0) |
+		       (enable_apicv && enable_apic_access ?
+			SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES : 0),
 		       MSR_IA32_VMX_PROCBASED_CTLS2, &vmx_cfg.exec2)) {
 		pr_err("VMX without EPT and unrestricted guest is not supported\n");
 		return -EIO;
 	}
+	/*
+	 * All four or none: virtual-interrupt delivery and APIC-register
+	 * virtualization need the TPR shadow (SDM Vol 3 26.2.1.1), and
+	 * without x2APIC virtualization an x2APIC guest would exit on every
+	 * EOI. Which of them a VMCS gets is decided per vCPU (vmx_vmcs.c).
+	 */
+	vmx_cfg.apicv = (vmx_cfg.exec & CPU_BASED_TPR_SHADOW) &&
+			(vmx_cfg.exec2 & VMX_APICV_EXEC2) == VMX_APICV_EXEC2;
+	vmx_cfg.apic_access = vmx_cfg.apicv &&
+			      (vmx_cfg.exec2 & SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES);
+	vmx_cfg.exec &= ~CPU_BASED_TPR_SHADOW;
+	vmx_cfg.exec2 &= ~(VMX_APICV_EXEC2 | SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES);
 	if (vmx_adjust(VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
 		       VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT |
 		       VM_EXIT_LOAD_IA32_PAT, 0,
@@ -195,6 +286,22 @@ static int vmx_setup_controls(bool true_ctls)
 	return 0;
 }
 
+/*
+ * One line at load saying which APIC assists the vCPUs get. Posted-
+ * interrupt processing is never used (architecture.md, "APIC
+ * virtualization"): interrupts from other threads always go through the
+ * descriptor that the vCPU syncs before entry.
+ */
+static void vmx_report_apicv(void)
+{
+	if (vmx_cfg.apicv)
+		pr_info("VMX APIC virtualization: TPR shadow, %sAPIC-register virtualization, virtual-interrupt delivery, x2APIC virtualization; posted interrupts synced before entry (no hardware posting)\n",
+			vmx_cfg.apic_access ? "APIC-access page, " : "");
+	else
+		pr_info("VMX APIC virtualization: off (%s); interrupts injected, posted interrupts synced before entry\n",
+			enable_apicv ? "not offered by the CPU" : "enable_apicv=0");
+}
+
 static void vmx_free_cpu_pages(void)
 {
 	int cpu;
@@ -212,6 +319,8 @@ static void vmx_hardware_unsetup(void)
 	vmx_free_cpu_pages();
 	hvx_free_page(NULL, vmx_msr_bitmap);
 	vmx_msr_bitmap = NULL;
+	hvx_free_page(NULL, vmx_msr_bitmap_x2apic);
+	vmx_msr_bitmap_x2apic = NULL;
 	bitmap_free(vmx_vpids);
 	vmx_vpids = NULL;
 }
@@ -258,6 +367,12 @@ static int vmx_hardware_setup(void)
 		msr_bitmap_allow(vmx_msr_bitmap, vmx_auto_msrs[i]);
 	for (i = 0; i < ARRAY_SIZE(vmx_direct_msrs); i++)
 		msr_bitmap_allow(vmx_msr_bitmap, vmx_direct_msrs[i]);
+	if (vmx_cfg.apicv) {
+		vmx_msr_bitmap_x2apic = hvx_alloc_page(NULL);
+		if (!vmx_msr_bitmap_x2apic)
+			goto nomem;
+		vmx_setup_x2apic_bitmap(vmx_msr_bitmap_x2apic);
+	}
 
 	for_each_possible_cpu(cpu) {
 		struct vmx_cpu *vc = per_cpu_ptr(&vmx_cpu, cpu);
@@ -271,6 +386,7 @@ static int vmx_hardware_setup(void)
 	pr_info("VMX: EPT%s%s, VPID %s, unrestricted guest, backstop %s\n",
 		vmx_cfg.ept_ad ? " with A/D" : "", vmx_cfg.ept_2m ? ", 2M pages" : "",
 		vmx_cfg.vpid ? "on" : "off", vmx_cfg.backstop_ticks ? "on" : "off");
+	vmx_report_apicv();
 	return 0;
 nomem:
 	vmx_hardware_unsetup();
@@ -381,11 +497,35 @@ static void vmx_emergency_disable(void)
 
 static int vmx_vm_init(struct hvx_vm *vm)
 {
+	struct hvx_vmx_vm *vv;
+
+	vv = kzalloc(sizeof(*vv), GFP_KERNEL_ACCOUNT);
+	if (!vv)
+		return -ENOMEM;
+	/* Its contents never matter: the CPU turns accesses to it into exits
+	 * or virtual-APIC page accesses (SDM Vol 3 29.4).
+	 */
+	if (vmx_cfg.apic_access) {
+		vv->apic_access = hvx_alloc_page(vm);
+		if (!vv->apic_access) {
+			kfree(vv);
+			return -ENOMEM;
+		}
+	}
+	vm->arch = vv;
 	return 0;
 }
 
+/* After the last vCPU and the EPT are gone. */
 static void vmx_vm_destroy(struct hvx_vm *vm)
 {
+	struct hvx_vmx_vm *vv = to_vmx_vm(vm);
+
+	if (!vv)
+		return;
+	hvx_free_page(vm, vv->apic_access);
+	kfree(vv);
+	vm->arch = NULL;
 }
 
 static u16 vmx_alloc_vpid(void)
@@ -445,6 +585,7 @@ static void vmx_vcpu_free(struct hvx_vcpu *vcpu)
 	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
 
 	vmx_clear_remote(vmx);
+	vmx_apic_odd_drop(vcpu);
 	if (hvx_vmwrite_errors)
 		pr_err_once("%lu VMWRITEs failed (an hvx bug)\n", hvx_vmwrite_errors);
 	vmx_free_vpid(vmx->vpid);
@@ -702,5 +843,8 @@ const struct hvx_backend_ops hvx_vmx_ops = {
 	.set_nmi_blocked	= vmx_set_nmi_blocked,
 	.inject_nmi		= vmx_inject_nmi,
 	.enable_nmi_window	= vmx_enable_nmi_window,
+	.apicv_load		= vmx_apicv_load,
+	.apic_base_changed	= vmx_apic_base_changed,
+	.apic_access_map	= vmx_apic_access_map,
 	.pte_fmt		= &vmx_ept_fmt,
 };

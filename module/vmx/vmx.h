@@ -15,6 +15,11 @@
  */
 #define VMX_NR_AUTO_MSRS	5
 
+/* The secondary controls of APIC virtualization, used all together. */
+#define VMX_APICV_EXEC2	(SECONDARY_EXEC_APIC_REGISTER_VIRT |		\
+			 SECONDARY_EXEC_VIRTUAL_INTR_DELIVERY |		\
+			 SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE)
+
 /* What the capability MSRs let hvx use, decided once at module load. */
 struct vmx_config {
 	u32 revision_id;
@@ -26,6 +31,14 @@ struct vmx_config {
 	bool invept_single;
 	bool invvpid_single;
 	bool ins_outs_info;	/* VM_EXIT_INSTRUCTION_INFO for INS/OUTS */
+	/*
+	 * APIC virtualization for vCPUs with an in-kernel APIC: TPR shadow,
+	 * APIC-register virtualization, virtual-interrupt delivery and
+	 * x2APIC virtualization, all or none (enable_apicv).
+	 */
+	bool apicv;
+	/* With apicv: xAPIC accesses through the APIC-access page. */
+	bool apic_access;
 	u32 backstop_ticks;	/* VMX-preemption timer value, 0 = unused */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	/* CPUID.80000008H:EAX, the widths VM entry checks against. */
@@ -33,6 +46,22 @@ struct vmx_config {
 };
 
 extern struct vmx_config vmx_cfg;
+
+/* Per VM. */
+struct hvx_vmx_vm {
+	/*
+	 * The APIC-access page (SDM Vol 3 29.4), mapped in the EPT at the
+	 * default APIC base while no vCPU has its APIC elsewhere, disabled
+	 * or in x2APIC mode; apic_odd counts those vCPUs (vmx_vmcs.c).
+	 */
+	void *apic_access;
+	atomic_t apic_odd;
+};
+
+static inline struct hvx_vmx_vm *to_vmx_vm(struct hvx_vm *vm)
+{
+	return vm->arch;
+}
 
 /* Per vCPU. */
 struct hvx_vmx_vcpu {
@@ -48,6 +77,12 @@ struct hvx_vmx_vcpu {
 	u64 cr2;		/* VMX does not switch CR2 */
 	u64 eptp;
 	u64 host_rsp;		/* last HOST_RSP written */
+	/* APIC virtualization (vcpu->apicv): */
+	void *vapic;		/* the virtual-APIC page, the APIC's registers */
+	u64 eoi_exit[4];	/* the EOI-exit bitmap as last written */
+	/* The external interrupt this entry injects, or -1 (vmx_exit.c). */
+	int entry_irq;
+	bool apic_odd;		/* counted in hvx_vmx_vm.apic_odd */
 	/* Guest values in, host values out (SDM Vol 3 25.7.2, 26.4, 27.6). */
 	struct vmx_msr_entry *guest_msrs;
 	struct vmx_msr_entry *host_msrs;
@@ -67,6 +102,7 @@ static inline struct hvx_vmx_vcpu *to_vmx(struct hvx_vcpu *vcpu)
 }
 
 extern void *vmx_msr_bitmap;
+extern void *vmx_msr_bitmap_x2apic;
 extern const u32 vmx_auto_msrs[VMX_NR_AUTO_MSRS];
 
 /* vmx_entry.S: 0 after a VM exit, 1 if VMLAUNCH/VMRESUME failed. */
@@ -103,6 +139,10 @@ void vmx_inject_nmi(struct hvx_vcpu *vcpu);
 void vmx_enable_nmi_window(struct hvx_vcpu *vcpu);
 void vmx_disable_nmi_window(struct hvx_vcpu *vcpu);
 bool vmx_entry_refused(struct hvx_vcpu *vcpu, struct hvx_exit *exit);
+void vmx_apicv_load(struct hvx_vcpu *vcpu, int irr, int isr, const u64 *eoi_exit);
+void vmx_apic_base_changed(struct hvx_vcpu *vcpu);
+bool vmx_apic_access_map(struct hvx_vcpu *vcpu, u64 gpa);
+void vmx_apic_odd_drop(struct hvx_vcpu *vcpu);
 
 /* vmx_exit.c */
 void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit);

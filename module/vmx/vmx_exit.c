@@ -7,6 +7,7 @@
  * silently. What to do about each exit is the
  * core's business (exit.c, cr.c, pio.c, mmio.c).
  */
+#include <asm/apicdef.h>
 #include <asm/vmx.h>
 
 #include "backend.h"
@@ -60,6 +61,15 @@ static const u8 vmx_exit_table[] = {
 	[EXIT_REASON_RDPMC]			= HVX_EXIT_GP,
 	[EXIT_REASON_EPT_VIOLATION]		= HVX_EXIT_NPF,
 	[EXIT_REASON_EPT_MISCONFIG]		= HVX_EXIT_UNKNOWN,
+	/*
+	 * APIC virtualization (SDM Vol 3 29.1.4, 29.4.3.3): EOI-induced and
+	 * APIC-write exits are trap-like, RIP is past the instruction. With
+	 * virtual-interrupt delivery there is no TPR threshold (29.1.2).
+	 */
+	[EXIT_REASON_TPR_BELOW_THRESHOLD]	= HVX_EXIT_NONE,
+	[EXIT_REASON_EOI_INDUCED]		= HVX_EXIT_EOI,
+	[EXIT_REASON_APIC_WRITE]		= HVX_EXIT_APIC_WRITE,
+	[EXIT_REASON_APIC_ACCESS]		= HVX_EXIT_APIC_ACCESS,
 };
 
 /* I/O exit qualification (SDM Vol 3 Table 27-5). */
@@ -112,16 +122,69 @@ static void decode_ept_violation(struct hvx_exit *exit, u64 qual)
 }
 
 /*
+ * An access to the APIC-access page the CPU did not virtualize (SDM Vol 3
+ * 29.4.4, exit qualification: page offset in bits 11:0, access type in
+ * 15:12). It is fault-like; hvx emulates it as an access to the xAPIC
+ * page without a translation. Linear reads and writes are instructions'
+ * own accesses; a fetch cannot be emulated; accesses during event
+ * delivery (3, 10) or guest-physical ones (15, e.g. the guest's page
+ * walk) are not the instruction's, as for an EPT violation.
+ */
+static void decode_apic_access(struct hvx_vcpu *vcpu, struct hvx_exit *exit, u64 qual)
+{
+	unsigned int type = (qual >> 12) & 0xf;
+
+	exit->npf.gpa = (vcpu->apic_base & MSR_IA32_APICBASE_BASE) | (qual & 0xfff);
+	exit->npf.write = type == 1;
+	exit->npf.fetch = type == 2;
+	exit->npf.present = true;
+	exit->npf.walk = type > 2;
+}
+
+/*
  * An event whose delivery the exit interrupted is delivered again on the
  * next entry (SDM Vol 3 27.2.4, 28.2.1.3). Hardware clears the entry
  * field's valid bit at every exit.
  */
-static bool requeue_event(u32 insn_len)
+/* The highest vector set in VISR (SDM Vol 3 29.1.1), 0 if none. */
+static u8 vmx_vapic_highest_isr(struct hvx_vmx_vcpu *vmx)
 {
-	u32 info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	int i;
 
+	for (i = 7; i >= 0; i--) {
+		u32 isr = READ_ONCE(*(u32 *)(vmx->vapic + APIC_ISR + i * 0x10));
+
+		if (isr)
+			return i * 32 + __fls(isr);
+	}
+	return 0;
+}
+
+static bool requeue_event(struct hvx_vcpu *vcpu, u32 insn_len)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 info = vmcs_read32(IDT_VECTORING_INFO_FIELD);
+	int injected = vmx->entry_irq;
+
+	vmx->entry_irq = -1;
 	if (!(info & VECTORING_INFO_VALID_MASK))
 		return false;
+	/*
+	 * A virtual interrupt whose delivery was cut short is delivered again
+	 * as an external interrupt with its vector, as any other. Bochs 2.7
+	 * reports it with a wrong vector (0, or one left over from an
+	 * earlier event) and leaves a stale SVI in the guest interrupt
+	 * status. Delivery has already moved the vector from VIRR to VISR
+	 * (SDM Vol 3 29.2.2), and it only happens above the PPR, so it is
+	 * the highest vector in service: an external interrupt other than
+	 * the one hvx injected at this entry takes its vector from the
+	 * virtual-APIC page.
+	 */
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_EXT_INTR && vcpu->apicv &&
+	    (info & INTR_INFO_VECTOR_MASK) != injected)
+		info = (info & ~INTR_INFO_VECTOR_MASK) | vmx_vapic_highest_isr(vmx);
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_EXT_INTR)
+		vmx->entry_irq = info & INTR_INFO_VECTOR_MASK;
 	/*
 	 * An NMI cut short left blocking by NMI set, and an NMI cannot be
 	 * injected with it set (SDM Vol 3 27.3.1.5): delivery sets it again.
@@ -156,7 +219,7 @@ void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		exit->reason = HVX_EXIT_FAIL_ENTRY;
 		return;
 	}
-	exit->vectoring = requeue_event(exit->insn_len);
+	exit->vectoring = requeue_event(vcpu, exit->insn_len);
 	/* A reason missing from the table reads as 0, HVX_EXIT_UNKNOWN. */
 	exit->reason = basic < ARRAY_SIZE(vmx_exit_table) ?
 		       vmx_exit_table[basic] : HVX_EXIT_UNKNOWN;
@@ -200,6 +263,17 @@ void vmx_decode_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	case EXIT_REASON_EPT_MISCONFIG:
 		/* A bad entry hvx wrote: report where, for debugging. */
 		exit->info[1] = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+		break;
+	case EXIT_REASON_EOI_INDUCED:
+		/* The vector whose EOI it was (SDM Vol 3 29.1.4, exit qualification). */
+		exit->info[0] = qual & 0xff;
+		break;
+	case EXIT_REASON_APIC_WRITE:
+		/* The page offset written (29.4.3.3). */
+		exit->info[0] = qual & 0xfff;
+		break;
+	case EXIT_REASON_APIC_ACCESS:
+		decode_apic_access(vcpu, exit, qual);
 		break;
 	}
 }

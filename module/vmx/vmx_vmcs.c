@@ -9,6 +9,7 @@
 
 #include <linux/printk.h>
 #include <linux/string.h>
+#include <asm/apicdef.h>
 #include <asm/desc.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
@@ -160,6 +161,12 @@ static void vmx_write_cr4(struct hvx_vcpu *vcpu, u64 cr4)
 	vmcs_write(CR4_READ_SHADOW, cr4);
 }
 
+/* VTPR, the TPR in the virtual-APIC page (SDM Vol 3 29.1.1). */
+static u32 vmx_vtpr(struct hvx_vmx_vcpu *vmx)
+{
+	return READ_ONCE(*(u32 *)(vmx->vapic + APIC_TASKPRI));
+}
+
 /* What the guest sees: its own bits from the VMCS, ours from the shadow. */
 u64 vmx_get_cr(struct hvx_vcpu *vcpu, int cr)
 {
@@ -178,16 +185,23 @@ u64 vmx_get_cr(struct hvx_vcpu *vcpu, int cr)
 		owned = ~vmcs_read(CR4_GUEST_HOST_MASK);
 		return (vmcs_read(GUEST_CR4) & owned) | (vmx->cr4 & ~owned);
 	case 8:
+		/* With a TPR shadow CR8 is VTPR[7:4] (SDM Vol 3 29.3). */
+		if (vcpu->apicv)
+			return vmx_vtpr(vmx) >> 4;
 		return vmx->cr8;
 	default:
 		return 0;
 	}
 }
 
-/* CR8 exits both ways (no TPR shadow yet): it is only this field. */
+/*
+ * Without a TPR shadow CR8 exits both ways and is only this field. With
+ * one it is the virtual-APIC page's TPR, which the core already holds.
+ */
 void vmx_set_cr8(struct hvx_vcpu *vcpu, u8 cr8)
 {
-	to_vmx(vcpu)->cr8 = cr8;
+	if (!vcpu->apicv)
+		to_vmx(vcpu)->cr8 = cr8;
 }
 
 /* A guest MOV to CR the core already checked (cr.c). */
@@ -330,19 +344,180 @@ static void vmx_set_host_constant_state(void)
 	vmcs_write(HOST_RIP, (unsigned long)__hvx_vmx_exit);
 }
 
-static void vmx_controls_reset(struct hvx_vcpu *vcpu)
+/* An enabled xAPIC at the power-on base: the APIC-access page's place. */
+static bool vmx_apic_default(struct hvx_vcpu *vcpu)
+{
+	return (vcpu->apic_base & (MSR_IA32_APICBASE_BASE | MSR_IA32_APICBASE_ENABLE |
+				   X2APIC_ENABLE)) ==
+	       (APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE);
+}
+
+/*
+ * The EPT is the VM's, the APIC mode each vCPU's. The APIC-access page
+ * may only be mapped while every vCPU's xAPIC page is there: a vCPU in
+ * x2APIC mode runs without "virtualize APIC accesses" (it excludes
+ * "virtualize x2APIC mode", SDM Vol 3 26.2.1.1), and so does a disabled
+ * or moved APIC, and would read and write the page as plain memory
+ * where its xAPIC page must read as all ones or be RAM or MMIO. So the
+ * VM counts the vCPUs that are not in that state; the first one takes
+ * the mapping away (zap after the count, hvx_mmu_map_pfn() says why),
+ * and later faults go to hvx's MMIO path until the count is 0 again.
+ */
+static void vmx_apic_track(struct hvx_vcpu *vcpu)
 {
 	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
-	unsigned int i;
+	struct hvx_vmx_vm *vv = to_vmx_vm(vcpu->vm);
+	bool odd = vcpu->apicv && vv->apic_access && !vmx_apic_default(vcpu);
 
-	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_cfg.pin);
-	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cfg.exec);
+	if (odd == vmx->apic_odd)
+		return;
+	vmx->apic_odd = odd;
+	if (!odd) {
+		atomic_dec(&vv->apic_odd);
+		return;
+	}
+	if (atomic_inc_return(&vv->apic_odd) == 1)
+		hvx_mmu_zap_gfn_range(vcpu->vm, APIC_DEFAULT_PHYS_BASE >> PAGE_SHIFT,
+				      (APIC_DEFAULT_PHYS_BASE >> PAGE_SHIFT) + 1);
+}
+
+/* The vCPU goes away: it no longer holds the mapping back. */
+void vmx_apic_odd_drop(struct hvx_vcpu *vcpu)
+{
+	if (to_vmx(vcpu)->apic_odd)
+		atomic_dec(&to_vmx_vm(vcpu->vm)->apic_odd);
+}
+
+/*
+ * A guest access to @gpa found neither a memslot nor a translation: if
+ * it is this vCPU's xAPIC page and the APIC-access page may be there,
+ * map it, and the access runs again, virtualized (SDM Vol 3 29.4).
+ */
+bool vmx_apic_access_map(struct hvx_vcpu *vcpu, u64 gpa)
+{
+	struct hvx_vmx_vm *vv = to_vmx_vm(vcpu->vm);
+
+	if (!vv->apic_access || (gpa & PAGE_MASK) != APIC_DEFAULT_PHYS_BASE ||
+	    !vmx_apic_default(vcpu) || atomic_read(&vv->apic_odd))
+		return false;
+	hvx_mmu_map_pfn(vcpu, gpa >> PAGE_SHIFT, __pa(vv->apic_access) >> PAGE_SHIFT,
+			&vv->apic_odd);
+	return true;
+}
+
+/*
+ * The controls that follow the guest's APIC mode (IA32_APIC_BASE), and
+ * the MSR bitmap that goes with them. Only in x2APIC mode may the CPU
+ * virtualize the x2APIC MSRs (29.5): in any other mode RDMSR of
+ * 0x800-0x8ff must fault, so they stay intercepted. Only an xAPIC at
+ * the default base has its accesses virtualized (see above).
+ */
+static u32 vmx_apic_mode_exec2(struct hvx_vcpu *vcpu, u64 *msr_bitmap_pa)
+{
+	*msr_bitmap_pa = __pa(vmx_msr_bitmap);
+	if (!vcpu->apicv)
+		return 0;
+	if ((vcpu->apic_base & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE)) ==
+	    (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE)) {
+		*msr_bitmap_pa = __pa(vmx_msr_bitmap_x2apic);
+		return VMX_APICV_EXEC2;
+	}
+	if (to_vmx_vm(vcpu->vm)->apic_access && vmx_apic_default(vcpu))
+		return (VMX_APICV_EXEC2 & ~SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE) |
+		       SECONDARY_EXEC_VIRTUALIZE_APIC_ACCESSES;
+	return VMX_APICV_EXEC2 & ~SECONDARY_EXEC_VIRTUALIZE_X2APIC_MODE;
+}
+
+static u32 vmx_exec2(struct hvx_vcpu *vcpu, u64 *msr_bitmap_pa)
+{
+	u32 exec2 = vmx_cfg.exec2 | vmx_apic_mode_exec2(vcpu, msr_bitmap_pa);
+
 	/*
 	 * Out of VPIDs, a vCPU runs untagged (VPID 0 is refused with the
 	 * control set, SDM Vol 3 27.2.1.1): every entry then flushes.
 	 */
-	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx->vpid ? vmx_cfg.exec2 :
-		   vmx_cfg.exec2 & ~SECONDARY_EXEC_ENABLE_VPID);
+	if (!to_vmx(vcpu)->vpid)
+		exec2 &= ~SECONDARY_EXEC_ENABLE_VPID;
+	return exec2;
+}
+
+void vmx_apic_base_changed(struct hvx_vcpu *vcpu)
+{
+	u64 bitmap;
+
+	vmx_apic_track(vcpu);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_exec2(vcpu, &bitmap));
+	vmcs_write(MSR_BITMAP, bitmap);
+}
+
+/*
+ * Before each entry of a vCPU with APIC virtualization (lapic.c says
+ * what the core passes): RVI and SVI in the guest interrupt status
+ * (SDM Vol 3 24.4.2), which VM entry loads before it evaluates pending
+ * virtual interrupts (27.3.2.5), and the EOI-exit bitmap (24.6.8). The
+ * CPU may change RVI and SVI in guest mode, so they are compared with
+ * the VMCS; it never changes the bitmap, so that is compared with the
+ * copy last written.
+ */
+void vmx_apicv_load(struct hvx_vcpu *vcpu, int irr, int isr, const u64 *eoi_exit)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	u16 status = (isr > 0 ? isr : 0) << 8 | (irr > 0 ? irr : 0);
+	unsigned int i;
+
+	if ((u16)vmcs_read32(GUEST_INTR_STATUS) != status)
+		vmcs_write(GUEST_INTR_STATUS, status);
+	for (i = 0; i < 4; i++) {
+		if (eoi_exit[i] == vmx->eoi_exit[i])
+			continue;
+		vmcs_write(EOI_EXIT_BITMAP0 + 2 * i, eoi_exit[i]);
+		vmx->eoi_exit[i] = eoi_exit[i];
+	}
+}
+
+/*
+ * APIC virtualization for a vCPU with an in-kernel APIC (SDM Vol 3 ch.
+ * 29): the APIC's register page is the virtual-APIC page, so the CPU
+ * reads and updates the same IRR, ISR, TPR and PPR hvx's own code does.
+ * CR8 accesses then go to VTPR instead of exiting (29.3), and external-
+ * interrupt exiting, which virtual-interrupt delivery requires
+ * (26.2.1.1), is always on.
+ */
+static void vmx_apicv_reset(struct hvx_vcpu *vcpu, u32 *exec)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx->vapic = hvx_lapic_page(vcpu);
+	vcpu->apicv = vmx_cfg.apicv && vmx->vapic;
+	vmx_apic_track(vcpu);
+	if (!vcpu->apicv)
+		return;
+	if (to_vmx_vm(vcpu->vm)->apic_access)
+		vmcs_write(APIC_ACCESS_ADDR, __pa(to_vmx_vm(vcpu->vm)->apic_access));
+	*exec = (*exec | CPU_BASED_TPR_SHADOW) &
+		~(CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING);
+	vmcs_write(VIRTUAL_APIC_PAGE_ADDR, __pa(vmx->vapic));
+	/* Unused with virtual-interrupt delivery (29.1.2). */
+	vmcs_write(TPR_THRESHOLD, 0);
+	vmcs_write(GUEST_INTR_STATUS, 0);
+	memset(vmx->eoi_exit, 0, sizeof(vmx->eoi_exit));
+	vmcs_write(EOI_EXIT_BITMAP0, 0);
+	vmcs_write(EOI_EXIT_BITMAP1, 0);
+	vmcs_write(EOI_EXIT_BITMAP2, 0);
+	vmcs_write(EOI_EXIT_BITMAP3, 0);
+}
+
+static void vmx_controls_reset(struct hvx_vcpu *vcpu)
+{
+	struct hvx_vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 exec = vmx_cfg.exec;
+	unsigned int i;
+	u64 bitmap;
+
+	vmx_apicv_reset(vcpu, &exec);
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_cfg.pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, exec);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_exec2(vcpu, &bitmap));
 	vmcs_write(VM_EXIT_CONTROLS, vmx_cfg.exit);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx_cfg.entry);
 	/* Only #MC: a host machine check must reach the host (vmx_exit.c). */
@@ -364,7 +539,7 @@ static void vmx_controls_reset(struct hvx_vcpu *vcpu)
 	 */
 	if (vmx_cfg.backstop_ticks)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmx_cfg.backstop_ticks);
-	vmcs_write(MSR_BITMAP, __pa(vmx_msr_bitmap));
+	vmcs_write(MSR_BITMAP, bitmap);
 	vmcs_write(EPT_POINTER, vmx->eptp);
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
@@ -384,6 +559,7 @@ static void vmx_controls_reset(struct hvx_vcpu *vcpu)
 	vmcs_write(VM_EXIT_MSR_LOAD_ADDR, __pa(vmx->host_msrs));
 	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	vmx->entry_irq = -1;
 }
 
 /*
@@ -511,6 +687,7 @@ void vmx_inject_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error,
 
 void vmx_cancel_event(struct hvx_vcpu *vcpu)
 {
+	to_vmx(vcpu)->entry_irq = -1;
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
 }
 
@@ -521,6 +698,7 @@ bool vmx_event_queued(struct hvx_vcpu *vcpu)
 
 void vmx_inject_irq(struct hvx_vcpu *vcpu, u8 vector)
 {
+	to_vmx(vcpu)->entry_irq = vector;
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD,
 		   vector | INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK);
 }

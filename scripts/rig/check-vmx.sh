@@ -296,6 +296,9 @@ in_budget() {  # PHASE NAME
 # case and no case runs twice). parse.awk adds up the several TAP plans.
 WRAP_DIR=$VMX_OUT/wrappers
 rm -rf "$WRAP_DIR"
+# Module parameters of the assists-off passes, /rig/params/PHASE in the guest.
+PARAMS_DIR=$VMX_OUT/params
+rm -rf "$PARAMS_DIR"
 source_cases() {  # NAME: its case functions, in cases[] order
 	sed -n 's/^[[:space:]]*TEST_CASE\(_TIMEOUT\)\{0,1\}([[:space:]]*\([A-Za-z0-9_]*\)[[:space:]]*,.*/\2/p' \
 		"$ROOT/selftests/$1.c" 2>/dev/null
@@ -386,6 +389,20 @@ if [ "$mode" = suite ]; then
 		fi
 		if [ -z "$dev" ] || [ "$dev" = system ]; then
 			plan_phase system - /selftests/bin/system "${sysbins[@]}"
+		fi
+		# The assists-off passes (RIG_BOCHS_ASSIST_OFF): hvx reloaded
+		# with /rig/params/PHASE, the interrupt tests again.
+		if [ -z "$dev" ] || [ "$dev" = hvx ]; then
+			# shellcheck disable=SC2086 # space-separated lists
+			mapfile -t offbins < <(printf '%s\n' "${bins[@]}" |
+				grep -xF -f <(printf '%s\n' $RIG_BOCHS_ASSIST_OFF_BINS) || true)
+			# shellcheck disable=SC2086
+			for pass in $RIG_BOCHS_ASSIST_OFF; do
+				[ ${#offbins[@]} -gt 0 ] || break
+				mkdir -p "$PARAMS_DIR"
+				echo "${pass#*:}" | tr , ' ' >"$PARAMS_DIR/${pass%%:*}"
+				plan_phase "${pass%%:*}" /dev/hvx /selftests/bin "${offbins[@]}"
+			done
 		fi
 	fi
 fi
@@ -486,6 +503,7 @@ boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
 		mkdir -p "$bdir/cpio/selftests"
 		cp -r "$WRAP_DIR" "$bdir/cpio/selftests/bochs"
 	fi
+	if [ -d "$PARAMS_DIR" ]; then cp -r "$PARAMS_DIR" "$bdir/cpio/rig/params"; fi
 	(cd "$bdir/cpio" && find . | cpio -o -H newc -R 0:0 --quiet) >"$bdir/conf.cpio"
 
 	# The CD: ISOLINUX, the kernel, one initrd (base + this boot's conf;

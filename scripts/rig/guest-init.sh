@@ -15,7 +15,9 @@
 #   RIG_BENCH_TIMEOUT seconds for /hvx-bench
 # /rig/plan (suite mode), one step per line:  PHASE DEVICE BINARY [rerun]
 #   PHASE kvm|hvx|system, or smp-kvm|smp-hvx in the boot with two CPUs
-#   (selftests/bin/smp/*; modules as for kvm|hvx), DEVICE /dev/kvm|/dev/hvx|-
+#   (selftests/bin/smp/*; modules as for kvm|hvx), or a phase with a file
+#   /rig/params/PHASE (the Bochs rig's assists-off passes): hvx.ko reloaded
+#   with the module parameters in it; DEVICE /dev/kvm|/dev/hvx|-
 #   (no argument)
 # /rig/shell-cmd (shell mode): the command to run.
 # /rig/kexec.sh (kexec mode, from check.sh's kexec boot): the kexec test,
@@ -96,12 +98,14 @@ watcher() {
 }
 
 # insmod with a marker the host checks; output only on failure.
-load_module() {  # FILE NAME
-	step_begin 120 insmod "$2"
-	_out=$(insmod "$1" 2>&1)
+load_module() {  # FILE NAME [PARAM...]
+	_file=$1 _name=$2
+	shift 2
+	step_begin 120 insmod "$_name"
+	_out=$(insmod "$_file" "$@" 2>&1)
 	_rc=$?
 	step_end
-	say "INSMOD $2 rc=$_rc"
+	say "INSMOD $_name rc=$_rc"
 	[ "$_rc" = 0 ] || echo "$_out"
 	return "$_rc"
 }
@@ -128,12 +132,35 @@ load_hvx() {
 	[ "$hvx_state" = ok ]
 }
 
+# hvx reloaded with the module parameters of phase $1 (/rig/params/$1),
+# once for the phase: a failed rmmod or insmod fails its steps.
+hvx_params_phase=
+load_hvx_params() {  # PHASE
+	[ "$hvx_params_phase" = "$1" ] && { [ "$hvx_state" = ok ]; return; }
+	hvx_params_phase=$1
+	[ -f /hvx.ko ] || { hvx_state=absent; return 1; }
+	if [ -d /sys/module/hvx ]; then
+		step_begin 60 rmmod hvx
+		_out=$(rmmod hvx 2>&1)
+		_rc=$?
+		step_end
+		say "RMMOD hvx rc=$_rc"
+		[ "$_rc" = 0 ] || { echo "$_out"; hvx_state=failed; return 1; }
+	fi
+	read -r _params <"/rig/params/$1"
+	hvx_state=failed
+	# shellcheck disable=SC2086 # one word per parameter
+	load_module /hvx.ko hvx $_params && hvx_state=ok
+	[ "$hvx_state" = ok ]
+}
+
 # A phase's prerequisites. KVM stays loaded when hvx comes in, as in the
 # full suite, so a rerun or --only run sees the same machine state.
 setup_phase() {
 	case $1 in
 	kvm|smp-kvm) load_oracle ;;
 	hvx|smp-hvx|system|bench|shell) load_oracle; load_hvx ;;
+	*) if [ -f "/rig/params/$1" ]; then load_oracle; load_hvx_params "$1"; fi ;;
 	esac
 }
 

@@ -68,6 +68,14 @@ static void priorities(void)
 	CHECK(!level, "lapic: 0x31 was edge-triggered");
 	CHECK_EQ(hvx_lapic_eoi(page, &level), -1, "lapic: EOI with nothing in service");
 
+	/* The TMR alone, as posted interrupts set it ahead of the IRR bit. */
+	hvx_lapic_set_trigger(page, 0x85, true);
+	CHECK(hvx_lapic_level(page, 0x85), "lapic: set_trigger sets the TMR bit");
+	CHECK_EQ(hvx_lapic_get(page, APIC_TMR + 0x40), 1u << 5, "lapic: 0x85 is TMR word 4 bit 5");
+	CHECK_EQ(hvx_lapic_highest_irr(page), -1, "lapic: set_trigger leaves the IRR alone");
+	hvx_lapic_set_trigger(page, 0x85, false);
+	CHECK(!hvx_lapic_level(page, 0x85), "lapic: an edge-triggered arrival clears it");
+
 	/* Nested: a higher class interrupts a lower one in service. */
 	hvx_lapic_accept(page, 0x40, false);
 	hvx_lapic_ack(page);

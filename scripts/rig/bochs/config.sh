@@ -113,3 +113,17 @@
 # CPUs runs them on hvx only.
 : "${RIG_BOCHS_SKIP=kvm/exits:signal_interrupts_run kvm/host_mm:madvise_while_running kvm/fuzz:guest_random_code smp-kvm/hotplug smp-kvm/kick smp-kvm/migrate}"
 : "${RIG_BOCHS_SKIP_WHY=Bochs 2.7 defect: host interrupts do not exit a guest running with IF=0, kvm_intel hangs the machine}"
+
+# The assists-off passes of the main boot, after the system phase: hvx.ko
+# is reloaded with module parameters that turn VMX assists off, and the
+# interrupt tests run again on /dev/hvx, so that the fallback paths run
+# under Bochs too and give the same results. Each entry is
+# PHASE:PARAM[,PARAM...] (the phase names the results, e.g.
+# hvx-apicv-off/lapic); RIG_BOCHS_ASSIST_OFF= leaves them out.
+#   hvx-apicv-off        enable_apicv=0: no APIC virtualization at all
+#                        (CR8 exits, MMIO/MSR emulation, injection)
+#   hvx-apic-access-off  enable_apic_access=0: virtual-interrupt delivery
+#                        and x2APIC virtualization, xAPIC through MMIO
+: "${RIG_BOCHS_ASSIST_OFF=hvx-apicv-off:enable_apicv=0 hvx-apic-access-off:enable_apic_access=0}"
+# The binaries those passes run (those that deliver interrupts).
+: "${RIG_BOCHS_ASSIST_OFF_BINS=lapic irqchip irq_routing interrupts nmi vcpu_events}"
