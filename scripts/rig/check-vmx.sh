@@ -490,6 +490,7 @@ boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
 		echo "RIG_MODE=$bmode"
 		echo "RIG_TEST_TIMEOUT=$RIG_BOCHS_TEST_TIMEOUT"
 		echo "RIG_BENCH_TIMEOUT=$RIG_BOCHS_TEST_TIMEOUT"
+		echo "RIG_BENCH_HVX_PARAMS='$RIG_BENCH_HVX_PARAMS'"
 		# The selftest harness stops running cases once a binary has
 		# used SELFTEST_BUDGET s (100 by default, tuned for QEMU):
 		# under Bochs let it use nearly all of the rig's timeout.
@@ -676,7 +677,9 @@ if [ "$mode" = shell ] || [ "$mode" = bench ]; then
 	boot_guest "$mode"
 	parse_boot >/dev/null
 	print_step_output
-	step_rc=$(awk '/^@@@ END / { sub(/^rc=/, "", $5); print $5 }' "$bdir/serial.txt")
+	# The first failed step's rc (a bench may run twice), else 0.
+	step_rc=$(awk '/^@@@ END / { sub(/^rc=/, "", $5); if (rc == "" || rc == 0) rc = $5 }
+		       END { print rc }' "$bdir/serial.txt")
 	ok=1
 	grep -q '^FINISHED' "$bdir/summary" ||
 		{ ok=0; echo "rig: the boot did not complete: $(describe_end "$end_reason")"; }

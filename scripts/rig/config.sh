@@ -24,6 +24,15 @@ RIG_KPKG_VERSION=6.1.192-2
 : "${RIG_TEST_TIMEOUT:=120}"
 # Seconds /hvx-bench may run (make bench).
 : "${RIG_BENCH_TIMEOUT:=540}"
+# make bench, VMX rig (Bochs) only: hvx.ko parameters for a second pass of
+# /hvx-bench in the same boot, with hvx reloaded with them, e.g. the ones
+# that turn VMX APIC virtualization assists off. It prints a table of its
+# own and a "vmx, assists off" column in bench-all.sh's ratios. Each
+# parameter must show in /sys/module/hvx/parameters (the kernel loads a
+# module with an unknown one anyway). Empty: no second pass. The default
+# turns VMX APIC virtualization off (module/vmx): virtual-interrupt
+# delivery and the virtual-APIC page against CR8 exits and injection.
+: "${RIG_BENCH_HVX_PARAMS=enable_apicv=0}"
 # Host side: no serial output for this long means the guest is wedged. The
 # guest prints a heartbeat every 20 s while a step runs long, so this can be
 # much shorter than RIG_TEST_TIMEOUT.

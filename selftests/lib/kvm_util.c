@@ -352,10 +352,14 @@ struct kvm_cpuid2 *cpuid_alloc(uint32_t nent)
 const struct kvm_cpuid2 *kvm_get_supported_cpuid(void)
 {
 	static struct kvm_cpuid2 *supported;
+	static char supported_dev[64];
 	int fd;
 
-	if (supported)
+	/* Per device: hvx-bench switches test_dev_path between VMs. */
+	if (supported && !strcmp(supported_dev, test_dev_path))
 		return supported;
+	free(supported);
+	snprintf(supported_dev, sizeof(supported_dev), "%s", test_dev_path);
 	supported = cpuid_alloc(256);
 	fd = dev_open();
 	TEST_ASSERT_OK(ioctl(fd, KVM_GET_SUPPORTED_CPUID, supported));
