@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "apic.h"
+#include "guest_irq.h"
 #include "ioapic.h"
 #include "pic.h"
 #include "kvm_util.h"
@@ -38,34 +39,6 @@
 #define MSI_ROUTE(g, d) \
 	{ .gsi = (g), .type = KVM_IRQ_ROUTING_MSI, \
 	  .u.msi = { .address_lo = MSI_ADDR(0), .data = (d) } }
-
-/* What the guest's interrupt handler saw; it ends each at the APIC. */
-static volatile uint64_t nirqs, last_vector;
-
-static void guest_irq_eoi(struct ex_regs *regs)
-{
-	nirqs++;
-	last_vector = regs->vector;
-	apic_write(APIC_EOI, 0);
-}
-
-/* Level interrupts: the guest's main code sends the EOI. */
-static void guest_irq(struct ex_regs *regs)
-{
-	nirqs++;
-	last_vector = regs->vector;
-}
-
-static inline void irq_window(void)
-{
-	asm volatile("sti; nop; nop; nop; cli" ::: "memory");
-}
-
-static void wait_irqs(uint64_t n)
-{
-	while (nirqs < n)
-		asm volatile("sti; hlt; cli" ::: "memory");
-}
 
 /* A VM with KVM_CREATE_IRQCHIP, or a split irqchip, and vCPU 0 at @fn. */
 static struct vcpu *irq_vm(bool split, void *fn)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "apic.h"
+#include "guest_irq.h"
 #include "ioapic.h"
 #include "pic.h"
 #include "kvm_util.h"
@@ -29,36 +30,6 @@
 #define PIC_BASE_S	0x28
 #define PIC_IRQ_M	3	/* master IR3: vector 0x23 */
 #define PIC_IRQ_S	10	/* slave IR2: vector 0x2a */
-
-/* What the guest's interrupt handlers saw. */
-static volatile uint64_t nirqs, last_vector;
-
-/* Edge interrupts: the handler ends them at the APIC. */
-static void guest_irq_eoi(struct ex_regs *regs)
-{
-	nirqs++;
-	last_vector = regs->vector;
-	apic_write(APIC_EOI, 0);
-}
-
-/* Level and PIC interrupts: the guest's main code sends the EOI. */
-static void guest_irq(struct ex_regs *regs)
-{
-	nirqs++;
-	last_vector = regs->vector;
-}
-
-/* Let pending interrupts in for a few instructions, without waiting. */
-static inline void irq_window(void)
-{
-	asm volatile("sti; nop; nop; nop; cli" ::: "memory");
-}
-
-static void wait_irqs(uint64_t n)
-{
-	while (nirqs < n)
-		asm volatile("sti; hlt; cli" ::: "memory");
-}
 
 static struct vcpu *irqchip_vm(void *fn)
 {

@@ -616,6 +616,34 @@ static enum hvx_leaf_flush hvx_mmu_large_in_way(struct hvx_mmu *mmu,
 	return HVX_LEAF_FLUSH_ALL;
 }
 
+/*
+ * Tables a walk found missing: allocated outside mmu->lock (the
+ * allocation may sleep), for the next walk to take. False if out of
+ * memory.
+ */
+static bool hvx_mmu_topup_spares(struct hvx_vm *vm, u64 **spare, int *nspare, int need)
+{
+	while (*nspare < need) {
+		spare[*nspare] = hvx_table_alloc(vm);
+		if (!spare[*nspare])
+			return false;
+		(*nspare)++;
+	}
+	return true;
+}
+
+/* After a fault's mmu->lock section: spares back, then the flush it needs. */
+static void hvx_mmu_fault_done(struct hvx_vcpu *vcpu, u64 **spare, int nspare,
+			       enum hvx_leaf_flush flush)
+{
+	while (nspare)
+		hvx_table_free(vcpu->vm, spare[--nspare]);
+	if (flush == HVX_LEAF_FLUSH_SELF)
+		hvx_vcpu_request(vcpu, HVX_REQ_TLB_FLUSH);
+	else if (flush == HVX_LEAF_FLUSH_ALL)
+		hvx_vm_request_all(vcpu->vm, HVX_REQ_TLB_FLUSH);
+}
+
 enum hvx_fault_result hvx_mmu_page_fault(struct hvx_vcpu *vcpu, u64 gpa,
 					 bool write, bool fetch)
 {
@@ -704,14 +732,10 @@ enum hvx_fault_result hvx_mmu_page_fault(struct hvx_vcpu *vcpu, u64 gpa,
 		 * catches invalidations meanwhile.
 		 */
 		spin_unlock(&mmu->lock);
-		while (nspare < need) {
-			spare[nspare] = hvx_table_alloc(vm);
-			if (!spare[nspare]) {
-				pr_warn_ratelimited("out of memory for second-level tables\n");
-				ret = HVX_FAULT_ERROR;
-				goto out_unpin;
-			}
-			nspare++;
+		if (!hvx_mmu_topup_spares(vm, spare, &nspare, need)) {
+			pr_warn_ratelimited("out of memory for second-level tables\n");
+			ret = HVX_FAULT_ERROR;
+			goto out_unpin;
 		}
 	}
 
@@ -727,13 +751,7 @@ out_unlock:
 out_unpin:
 	/* The notifier, not the pin, keeps the page alive from here on. */
 	unpin_user_page(page);
-	while (nspare)
-		hvx_table_free(vm, spare[--nspare]);
-
-	if (flush == HVX_LEAF_FLUSH_SELF)
-		hvx_vcpu_request(vcpu, HVX_REQ_TLB_FLUSH);
-	else if (flush == HVX_LEAF_FLUSH_ALL)
-		hvx_vm_request_all(vm, HVX_REQ_TLB_FLUSH);
+	hvx_mmu_fault_done(vcpu, spare, nspare, flush);
 	return ret;
 }
 
@@ -755,12 +773,8 @@ void hvx_mmu_map_pfn(struct hvx_vcpu *vcpu, u64 gfn, u64 pfn, const atomic_t *in
 		if (ptep)
 			break;
 		spin_unlock(&mmu->lock);
-		while (nspare < need) {
-			spare[nspare] = hvx_table_alloc(vm);
-			if (!spare[nspare])
-				goto out;
-			nspare++;
-		}
+		if (!hvx_mmu_topup_spares(vm, spare, &nspare, need))
+			goto out;
 	}
 	/* A 2 MiB leaf of a memslot added meanwhile: guest memory wins. */
 	if (level == HVX_LEVEL_4K)
@@ -768,12 +782,7 @@ void hvx_mmu_map_pfn(struct hvx_vcpu *vcpu, u64 gfn, u64 pfn, const atomic_t *in
 out_unlock:
 	spin_unlock(&mmu->lock);
 out:
-	while (nspare)
-		hvx_table_free(vm, spare[--nspare]);
-	if (flush == HVX_LEAF_FLUSH_SELF)
-		hvx_vcpu_request(vcpu, HVX_REQ_TLB_FLUSH);
-	else if (flush == HVX_LEAF_FLUSH_ALL)
-		hvx_vm_request_all(vm, HVX_REQ_TLB_FLUSH);
+	hvx_mmu_fault_done(vcpu, spare, nspare, flush);
 }
 
 /* ---- Memslot changes --------------------------------------------------- */
