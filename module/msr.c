@@ -114,6 +114,20 @@ static bool lapic_msr(u32 index)
 	       index == MSR_IA32_TSC_DEADLINE;
 }
 
+/*
+ * Platform MSRs a guest kernel probes that mean nothing in a VM: they read
+ * 0 and ignore writes, as on KVM (e.g. Linux's AMD PCI code sets
+ * NB_CFG.EnableCf8ExtCfg on every CPU, and warns if the MSR faults).
+ */
+static bool ignored_msr(u32 index)
+{
+	switch (index) {
+	case MSR_AMD64_NB_CFG:
+		return true;
+	}
+	return false;
+}
+
 int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data, bool host)
 {
 	int r;
@@ -125,6 +139,10 @@ int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data, bool host)
 	}
 	if (hvx_kvmclock_msr(index))
 		return hvx_kvmclock_get_msr(vcpu, index, data);
+	if (ignored_msr(index)) {
+		*data = 0;
+		return 0;
+	}
 	switch (index) {
 	case MSR_IA32_TSC:
 		*data = rdtsc() + vcpu->tsc_offset;
@@ -155,6 +173,8 @@ int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 	}
 	if (hvx_kvmclock_msr(index))
 		return hvx_kvmclock_set_msr(vcpu, index, data);
+	if (ignored_msr(index))
+		return 0;
 	switch (index) {
 	case MSR_IA32_TSC:
 		vcpu->tsc_offset = data - rdtsc();

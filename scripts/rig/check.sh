@@ -54,6 +54,7 @@ EOF
 }
 
 mode=suite only='' dev='' shell_cmd='' verbose=0 do_build=1 do_unit=1 do_smp=1
+extra_cpio=${RIG_EXTRA_CPIO:-}  # appended to every boot's initramfs (poking)
 do_kexec=$RIG_KEXEC
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -292,6 +293,7 @@ boot_guest() {  # MODE PLAN-LINE...
 	(cd "$bdir/cpio" && find . | cpio -o -H newc -R 0:0 --quiet) >"$bdir/conf.cpio"
 	local parts=("$RIG_OUT/base.cpio")
 	[ -n "$stage_cpio" ] && parts+=("$stage_cpio")
+	[ -n "$extra_cpio" ] && parts+=("$extra_cpio")
 	cat "${parts[@]}" "$bdir/conf.cpio" >"$bdir/initrd"
 
 	log "boot $boot_no$stage_label: $# step(s) planned"
