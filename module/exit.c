@@ -48,6 +48,15 @@ static int handle_cpuid(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 	 */
 	if (fn == 1 && vcpu->lapic && !(vcpu->apic_base & MSR_IA32_APICBASE_ENABLE))
 		vcpu->regs[HVX_RDX] &= ~BIT(X86_FEATURE_APIC & 31);
+	/*
+	 * CPUID.1:ECX.OSXSAVE is CR4.OSXSAVE (SDM Vol 2, CPUID), which is
+	 * how user space learns it may use XGETBV and AVX.
+	 */
+	if (fn == 1 && e && (e->ecx & BIT(X86_FEATURE_XSAVE & 31))) {
+		vcpu->regs[HVX_RCX] &= ~BIT(X86_FEATURE_OSXSAVE & 31);
+		if (hvx_ops->get_cr(vcpu, 4) & X86_CR4_OSXSAVE)
+			vcpu->regs[HVX_RCX] |= BIT(X86_FEATURE_OSXSAVE & 31);
+	}
 	hvx_skip_insn(vcpu, exit->insn_len ?: 2);
 	return 1;
 }

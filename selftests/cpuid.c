@@ -271,6 +271,54 @@ static void set_cpuid2_after_run(void)
 	vcpu_run_expect_done(vcpu);
 }
 
+#define X86_CR4_OSXSAVE		(1UL << 18)
+#define CPUID1_ECX_XSAVE	(1U << 26)
+#define CPUID1_ECX_OSXSAVE	(1U << 27)
+
+static uint32_t cpuid1_ecx(void)
+{
+	uint32_t a, b, c, d;
+
+	cpuid(1, 0, &a, &b, &c, &d);
+	return c;
+}
+
+static void write_cr4_osxsave(bool on)
+{
+	uint64_t cr4;
+
+	__asm__ __volatile__("mov %%cr4, %0" : "=r"(cr4));
+	cr4 = on ? cr4 | X86_CR4_OSXSAVE : cr4 & ~X86_CR4_OSXSAVE;
+	__asm__ __volatile__("mov %0, %%cr4" : : "r"(cr4));
+}
+
+/* CPUID.1:ECX.OSXSAVE is CR4.OSXSAVE, whatever the table says (SDM Vol 2 CPUID). */
+static void guest_osxsave_bit(void)
+{
+	GUEST_ASSERT_EQ(cpuid1_ecx() & CPUID1_ECX_OSXSAVE, 0);
+	write_cr4_osxsave(true);
+	GUEST_ASSERT_EQ(cpuid1_ecx() & CPUID1_ECX_OSXSAVE, CPUID1_ECX_OSXSAVE);
+	write_cr4_osxsave(false);
+	GUEST_ASSERT_EQ(cpuid1_ecx() & CPUID1_ECX_OSXSAVE, 0);
+	GUEST_DONE();
+}
+
+static void osxsave_follows_cr4(void)
+{
+	const struct kvm_cpuid2 *sup = kvm_get_supported_cpuid();
+	struct kvm_cpuid_entry2 *leaf1 = cpuid_find((struct kvm_cpuid2 *)sup, 1, 0);
+	struct vm *vm;
+	struct vcpu *vcpu;
+
+	if (!leaf1 || !(leaf1->ecx & CPUID1_ECX_XSAVE))
+		test_skip("no XSAVE in the supported CPUID");
+	vm = vm_create();
+	vcpu = vm_vcpu_add(vm, 0);
+	vcpu_set_entry(vcpu, guest_osxsave_bit);
+	vcpu_run_expect_done(vcpu);
+	vm_free(vm);
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(guest_sees_set_cpuid, "guest CPUID returns the KVM_SET_CPUID2 values"),
 	TEST_CASE(missing_leaf_is_zero, "guest CPUID of a leaf not in the table is zeros"),
@@ -280,6 +328,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(set_cpuid2_nent, "KVM_SET_CPUID2 with nent > 256 is E2BIG"),
 	TEST_CASE(set_cpuid2_replaces, "a second KVM_SET_CPUID2 replaces the table"),
 	TEST_CASE(set_cpuid2_after_run, "after KVM_RUN only an identical KVM_SET_CPUID2 is accepted"),
+	TEST_CASE(osxsave_follows_cr4, "guest CPUID.1:ECX.OSXSAVE follows CR4.OSXSAVE"),
 };
 
 int main(int argc, char **argv)
