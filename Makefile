@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make            hvx.ko, userspace tools and selftests
-# make run        boot a Linux guest under hvx in the rig
+# make demo       boot a Linux guest with userspace/hvx-run on hvx in the
+#                 QEMU rig: its console, a command at its shell, poweroff
+#                 (make run is the same)
 # make check      every test: unit tests here, selftests in both emulated
 #                 rigs (QEMU/SVM, then Bochs/VMX); a summary line per backend
 # make check-svm  only the QEMU rig (AMD SVM), kvm_amd as oracle (~2 min)
@@ -17,7 +19,7 @@ KDIR ?= $(if $(wildcard /lib/modules/$(shell uname -r)/build),\
 
 CC ?= gcc
 
-.PHONY: all module userspace selftests unit check check-svm check-vmx bench lint clean deps run
+.PHONY: all module userspace selftests unit check check-svm check-vmx bench lint clean deps run demo
 
 all: module userspace selftests
 
@@ -45,8 +47,8 @@ check-svm:
 check-vmx:
 	scripts/rig/check-vmx.sh
 
-# The main job: boot a Linux guest under hvx in the rig (issue: hvx-run).
-run:
+# The main job: boot a Linux guest under hvx in the rig.
+demo run:
 	scripts/rig/check.sh --run-linux
 
 bench:

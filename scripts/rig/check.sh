@@ -23,7 +23,8 @@ Modes (default: the full suite, what make check runs):
   --bench             run /hvx-bench in the guest (kvm-amd and hvx loaded)
   --shell-cmd 'CMD'   run CMD with sh in the guest after the modules load,
                       print its output, exit with its status
-  --run-linux         boot a Linux guest under hvx (not implemented yet)
+  --run-linux         boot a Linux guest under hvx with userspace/hvx-run:
+                      its console, a command at its shell, poweroff (make demo)
 
 Suite options:
   --only NAME[,NAME]  run only these selftest binaries (basenames, also
@@ -82,8 +83,9 @@ case $dev in ''|kvm|hvx|system) ;; *) die "--dev must be kvm, hvx or system" ;; 
 export RIG_SMP
 
 if [ "$mode" = run-linux ]; then
-	echo "make run: booting a Linux guest under hvx (userspace/hvx-run) is not implemented yet."
-	exit 1
+	# selftests/system/boot_linux's --demo harness, in a shell-mode boot.
+	mode=shell verbose=0 do_unit=0
+	shell_cmd="HVX_BOOT_APPEND='$RIG_BOOT_APPEND' /selftests/bin/system/boot_linux --demo /dev/hvx 2"
 fi
 
 mkdir -p "$RIG_OUT"
@@ -218,6 +220,8 @@ rm -rf "$RIG_OUT"/boot-*
 # selftests/bin/smp/* go into a cpio of their own, appended to the base
 # one in the boot with two CPUs (and in --shell-cmd boots, for poking).
 rig_smp_cpio "$RIG_OUT"
+# hvx-run and the guest it boots (selftests/system/boot_linux, make demo).
+rig_boot_cpio "$RIG_OUT"
 # The kexec boot's additions (lib.sh).
 kexec_cpio=
 if [ "$do_kexec" = 1 ]; then
@@ -231,6 +235,7 @@ use_stage() {
 	case $1 in
 	main)
 		stage_label='' stage_smp=$RIG_SMP stage_cpio='' stage_cmdline=''
+		stage_boot=1  # with hvx-run's guest (boot_cpio)
 		stage_test_timeout=$RIG_TEST_TIMEOUT
 		stage_silence=$RIG_SILENCE_TIMEOUT
 		stage_boot_timeout=$RIG_BOOT_TIMEOUT
@@ -238,7 +243,7 @@ use_stage() {
 		if [ "$mode" = shell ]; then stage_cpio=$smp_cpio; fi
 		;;
 	smp)
-		stage_label=" ($RIG_SMP2_CPUS CPUs)" stage_smp=$RIG_SMP2_CPUS
+		stage_label=" ($RIG_SMP2_CPUS CPUs)" stage_smp=$RIG_SMP2_CPUS stage_boot=0
 		# idle=nomwait: an idle emulated CPU in MWAIT missed the wakeups
 		# of vCPU threads bouncing IPIs (an IPI ring of vCPUs stalled for
 		# minutes, under KVM as under hvx); HLT idle does not.
@@ -249,7 +254,7 @@ use_stage() {
 		stage_max_boots=$RIG_SMP2_MAX_BOOTS
 		;;
 	kexec)
-		stage_label=" (kexec, $RIG_KEXEC_CPUS CPUs)" stage_smp=$RIG_KEXEC_CPUS
+		stage_label=" (kexec, $RIG_KEXEC_CPUS CPUs)" stage_smp=$RIG_KEXEC_CPUS stage_boot=0
 		stage_cpio=$kexec_cpio
 		stage_test_timeout=$RIG_SMP2_TEST_TIMEOUT
 		stage_silence=$RIG_KEXEC_SILENCE_TIMEOUT
@@ -287,12 +292,14 @@ boot_guest() {  # MODE PLAN-LINE...
 		echo "RIG_BENCH_TIMEOUT=$RIG_BENCH_TIMEOUT"
 		echo "RIG_KEXEC_CRASH=$RIG_KEXEC_CRASH"
 		echo "RIG_KEXEC_TEST=$RIG_KEXEC_TEST"
+		echo "HVX_BOOT_APPEND='$RIG_BOOT_APPEND'"
 	} >"$bdir/cpio/rig/conf"
 	if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi >"$bdir/cpio/rig/plan"
 	printf '%s\n' "$shell_cmd" >"$bdir/cpio/rig/shell-cmd"
 	(cd "$bdir/cpio" && find . | cpio -o -H newc -R 0:0 --quiet) >"$bdir/conf.cpio"
 	local parts=("$RIG_OUT/base.cpio")
 	[ -n "$stage_cpio" ] && parts+=("$stage_cpio")
+	[ "$stage_boot" = 1 ] && [ -n "$boot_cpio" ] && parts+=("$boot_cpio")
 	[ -n "$extra_cpio" ] && parts+=("$extra_cpio")
 	cat "${parts[@]}" "$bdir/conf.cpio" >"$bdir/initrd"
 

@@ -93,6 +93,13 @@ RIG_KPKG_VERSION=6.1.192-2
 # Host side: hard limit for the boot (three kernels).
 : "${RIG_KEXEC_BOOT_TIMEOUT:=300}"
 
+# Extra kernel command line words for the Linux guest hvx-run boots inside
+# the emulated machine (selftests/system/boot_linux, make demo). QEMU's TCG
+# does not honour the XSETBV intercept for a nested guest (see
+# selftests/fpu.c), so a guest kernel that turns XSAVE on keeps running with
+# XCR0 = 1 and its signal frames break, on KVM as on hvx: noxsave.
+: "${RIG_BOOT_APPEND=noxsave}"
+
 # Reference hypervisor loaded in the guest (module names; dependencies are
 # resolved from the modules' own modinfo), plus msr for /dev/cpu/*/msr.
 : "${RIG_ORACLE_MODULES:=msr irqbypass kvm ccp kvm-amd}"

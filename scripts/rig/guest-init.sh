@@ -38,6 +38,8 @@ thp=/sys/kernel/mm/transparent_hugepage/enabled
 if [ -w $thp ] && grep -q '\[never\]' $thp; then echo madvise >$thp; fi
 . /rig/modules.conf
 . /rig/conf
+# For selftests/system/boot_linux: the nested guest's extra command line.
+export HVX_BOOT_APPEND
 
 say() { echo "@@@ $*"; }
 

@@ -94,6 +94,36 @@ rig_smp_cpio() {  # OUT-DIR
 	smp_cpio=$1/smp.cpio
 }
 
+# ---- hvx-run's guest (selftests/system/boot_linux, make demo) ------------
+
+# What hvx-run boots inside the emulated machine, as a cpio appended to the
+# main boot: /hvx-run, the rig's own kernel as /guest/bzImage and (for the
+# PVH entry) /guest/vmlinux, and /guest/initrd, a busybox initramfs whose
+# /init is nested-init.sh. Sets boot_cpio (empty without hvx-run).
+rig_boot_cpio() {  # OUT-DIR
+	local stage=$1/initramfs-boot nested=$1/initramfs-nested applet bb
+	boot_cpio=
+	[ -x "$ROOT/userspace/hvx-run" ] || return 0
+	rm -rf "$stage" "$nested"
+	mkdir -p "$stage/guest" "$nested/bin" "$nested/proc" "$nested/sys" "$nested/dev"
+	bb=$(command -v busybox) || die "busybox not found (package busybox-static)"
+	cp "$bb" "$nested/bin/busybox"
+	for applet in $("$bb" --list); do
+		[ "$applet" = busybox ] || ln -s busybox "$nested/bin/$applet"
+	done
+	cp "$RIG_SRC/nested-init.sh" "$nested/init"
+	chmod 755 "$nested/init"
+	(cd "$nested" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) >"$stage/guest/initrd"
+	cp "$ROOT/userspace/hvx-run" "$stage/hvx-run"
+	cp "$RIG_KERNEL_DIR/boot/vmlinuz-$RIG_KVER" "$stage/guest/bzImage"
+	cp "$RIG_VMLINUX" "$stage/guest/vmlinux"
+	(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) >"$1/boot.cpio"
+	# shellcheck disable=SC2034  # for the caller
+	boot_cpio=$1/boot.cpio
+}
+
 # ---- the kexec boot (scripts/rig/guest-kexec.sh), shared by both rigs ----
 
 # The kexec boot's additions to the base initramfs: the bzImage to kexec

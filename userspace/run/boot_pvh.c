@@ -100,7 +100,7 @@ void pvh_check(const void *img, size_t len)
 	if (eh->e_type != ET_EXEC)
 		die("not a kernel: an ELF file of type %u, not an executable", eh->e_type);
 	if (!pvh_entry(img, len))
-		die("this vmlinux has no PVH entry (XEN_ELFNOTE_PHYS32_ENTRY, CONFIG_PVH): boot its bzImage");
+		die("no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): not a vmlinux built with CONFIG_PVH; boot a bzImage");
 	for (i = 0; i < eh->e_phnum; i++) {
 		const Elf64_Phdr *p = phdr(img, len, i);
 
