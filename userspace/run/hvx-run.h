@@ -71,7 +71,6 @@ struct e820_map {
 struct vm {
 	int sys_fd, vm_fd;
 	const char *dev;
-	bool is_hvx;			/* /dev/hvx, for messages */
 	uint8_t *mem;			/* guest RAM, one host mapping */
 	uint64_t mem_size;
 	unsigned int nr_vcpus;

@@ -133,6 +133,8 @@ static void pm_pio(uint16_t port, uint8_t *data, unsigned int size, bool write)
 	uint32_t v = 0;
 
 	memcpy(&v, data, size);
+	if (!write)
+		memset(data, 0, size);
 	switch (port) {
 	case PORT_PM1_EVT:		/* status: write 1 to clear */
 		if (write)
@@ -162,9 +164,6 @@ static void pm_pio(uint16_t port, uint8_t *data, unsigned int size, bool write)
 		if (!write)
 			memcpy(data, &v, size);
 		break;
-	default:
-		if (!write)
-			memset(data, 0, size);
 	}
 }
 

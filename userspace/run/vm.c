@@ -103,7 +103,6 @@ void vm_create(struct vm *vm, const struct options *opt)
 	vm->dev = opt->dev;
 	vm->mem_size = opt->mem_size;
 	vm->nr_vcpus = opt->nr_vcpus;
-	vm->is_hvx = strstr(opt->dev, "hvx") != NULL;
 
 	vm->sys_fd = open(vm->dev, O_RDWR | O_CLOEXEC);
 	if (vm->sys_fd < 0)
