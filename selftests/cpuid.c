@@ -271,10 +271,6 @@ static void set_cpuid2_after_run(void)
 	vcpu_run_expect_done(vcpu);
 }
 
-#define X86_CR4_OSXSAVE		(1UL << 18)
-#define CPUID1_ECX_XSAVE	(1U << 26)
-#define CPUID1_ECX_OSXSAVE	(1U << 27)
-
 static uint32_t cpuid1_ecx(void)
 {
 	uint32_t a, b, c, d;
@@ -305,12 +301,10 @@ static void guest_osxsave_bit(void)
 
 static void osxsave_follows_cr4(void)
 {
-	const struct kvm_cpuid2 *sup = kvm_get_supported_cpuid();
-	struct kvm_cpuid_entry2 *leaf1 = cpuid_find((struct kvm_cpuid2 *)sup, 1, 0);
 	struct vm *vm;
 	struct vcpu *vcpu;
 
-	if (!leaf1 || !(leaf1->ecx & CPUID1_ECX_XSAVE))
+	if (!kvm_supports_cpuid1_ecx(CPUID1_ECX_XSAVE))
 		test_skip("no XSAVE in the supported CPUID");
 	vm = vm_create();
 	vcpu = vm_vcpu_add(vm, 0);

@@ -10,9 +10,6 @@
 
 #include "kvm_util.h"
 
-#define X86_CR4_OSXSAVE		(1UL << 18)
-#define CPUID1_ECX_XSAVE	(1U << 26)
-#define CPUID1_ECX_AVX		(1U << 28)
 #define XCR0_X87_SSE_AVX	0x7ULL
 
 #define GUEST_MXCSR		0x3f80	/* round down, all exceptions masked */
@@ -188,15 +185,11 @@ static void guest_ymm_across_exit(void)
 
 static void guest_ymm_survives_exit(void)
 {
-	const struct kvm_cpuid2 *cpuid = kvm_get_supported_cpuid();
-	struct kvm_cpuid_entry2 *leaf1;
 	struct ucall uc;
 	struct vm *vm;
 	struct vcpu *vcpu;
 
-	leaf1 = cpuid_find((struct kvm_cpuid2 *)cpuid, 1, 0);
-	if (!leaf1 || (leaf1->ecx & (CPUID1_ECX_XSAVE | CPUID1_ECX_AVX)) !=
-		      (CPUID1_ECX_XSAVE | CPUID1_ECX_AVX))
+	if (!kvm_supports_cpuid1_ecx(CPUID1_ECX_XSAVE | CPUID1_ECX_AVX))
 		test_skip("no XSAVE+AVX in the supported CPUID");
 	if (!__builtin_cpu_supports("avx"))
 		test_skip("the host cannot clobber YMM registers");
@@ -246,12 +239,10 @@ static void guest_bad_xcr0(void)
 
 static void xsetbv_invalid_is_gp(void)
 {
-	const struct kvm_cpuid2 *cpuid = kvm_get_supported_cpuid();
-	struct kvm_cpuid_entry2 *leaf1 = cpuid_find((struct kvm_cpuid2 *)cpuid, 1, 0);
 	struct vm *vm;
 	struct vcpu *vcpu;
 
-	if (!leaf1 || !(leaf1->ecx & CPUID1_ECX_XSAVE))
+	if (!kvm_supports_cpuid1_ecx(CPUID1_ECX_XSAVE))
 		test_skip("no XSAVE in the supported CPUID");
 	vm = vm_create();
 	vcpu = vm_vcpu_add(vm, 0);

@@ -712,7 +712,11 @@ static void guest_ipi_spinner(void)
 	GUEST_SYNC(last_vector);
 }
 
-static void ipi_reaches_running_vcpu(void)
+/*
+ * vCPU 0 runs guest_ipi_sender; vCPU 1, made runnable by the VMM (it need
+ * not wait for SIPI), runs @receiver on a thread of its own.
+ */
+static void ipi_to_second_vcpu(void (*receiver)(void))
 {
 	struct vcpu *bsp = split_vm(guest_ipi_sender);
 	struct vcpu *ap = vm_vcpu_add(bsp->vm, 1);
@@ -720,7 +724,7 @@ static void ipi_reaches_running_vcpu(void)
 
 	ap_ready = 0;
 	sync_global_to_guest(bsp->vm, ap_ready);
-	vcpu_set_entry(ap, guest_ipi_spinner);
+	vcpu_set_entry(ap, receiver);
 	set_mp_state(ap, KVM_MP_STATE_RUNNABLE);
 	TEST_ASSERT_OK(pthread_create(&t, NULL, run_receiver, ap));
 	vcpu_run_expect_done(bsp);
@@ -728,21 +732,14 @@ static void ipi_reaches_running_vcpu(void)
 	vm_free(bsp->vm);
 }
 
+static void ipi_reaches_running_vcpu(void)
+{
+	ipi_to_second_vcpu(guest_ipi_spinner);
+}
+
 static void ipi_wakes_other_vcpu(void)
 {
-	struct vcpu *bsp = split_vm(guest_ipi_sender);
-	struct vcpu *ap = vm_vcpu_add(bsp->vm, 1);
-	pthread_t t;
-
-	ap_ready = 0;
-	sync_global_to_guest(bsp->vm, ap_ready);
-	vcpu_set_entry(ap, guest_ipi_receiver);
-	/* The AP is set up by the VMM: it need not wait for SIPI. */
-	set_mp_state(ap, KVM_MP_STATE_RUNNABLE);
-	TEST_ASSERT_OK(pthread_create(&t, NULL, run_receiver, ap));
-	vcpu_run_expect_done(bsp);
-	TEST_ASSERT_OK(pthread_join(t, NULL));
-	vm_free(bsp->vm);
+	ipi_to_second_vcpu(guest_ipi_receiver);
 }
 
 static const struct test_case cases[] = {

@@ -94,6 +94,18 @@ rig_smp_cpio() {  # OUT-DIR
 	smp_cpio=$1/smp.cpio
 }
 
+# Static busybox as DIR/bin/busybox, with a symlink for each applet.
+rig_busybox() {  # DIR
+	local bb applet
+	bb=$(command -v busybox) || die "busybox not found (package busybox-static)"
+	is_static_elf "$bb" || die "$bb is not static: install busybox-static"
+	mkdir -p "$1/bin"
+	cp "$bb" "$1/bin/busybox"
+	for applet in $("$bb" --list); do
+		[ "$applet" = busybox ] || ln -s busybox "$1/bin/$applet"
+	done
+}
+
 # ---- hvx-run's guest (selftests/system/boot_linux, make demo) ------------
 
 # What hvx-run boots inside the emulated machine, as a cpio appended to the
@@ -101,16 +113,12 @@ rig_smp_cpio() {  # OUT-DIR
 # PVH entry) /guest/vmlinux, and /guest/initrd, a busybox initramfs whose
 # /init is nested-init.sh. Sets boot_cpio (empty without hvx-run).
 rig_boot_cpio() {  # OUT-DIR
-	local stage=$1/initramfs-boot nested=$1/initramfs-nested applet bb
+	local stage=$1/initramfs-boot nested=$1/initramfs-nested
 	boot_cpio=
 	[ -x "$ROOT/userspace/hvx-run" ] || return 0
 	rm -rf "$stage" "$nested"
-	mkdir -p "$stage/guest" "$nested/bin" "$nested/proc" "$nested/sys" "$nested/dev"
-	bb=$(command -v busybox) || die "busybox not found (package busybox-static)"
-	cp "$bb" "$nested/bin/busybox"
-	for applet in $("$bb" --list); do
-		[ "$applet" = busybox ] || ln -s busybox "$nested/bin/$applet"
-	done
+	mkdir -p "$stage/guest" "$nested/proc" "$nested/sys" "$nested/dev"
+	rig_busybox "$nested"
 	cp "$RIG_SRC/nested-init.sh" "$nested/init"
 	chmod 755 "$nested/init"
 	(cd "$nested" && find . -print0 | LC_ALL=C sort -z |

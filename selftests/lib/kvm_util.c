@@ -367,6 +367,14 @@ const struct kvm_cpuid2 *kvm_get_supported_cpuid(void)
 	return supported;
 }
 
+bool kvm_supports_cpuid1_ecx(uint32_t bits)
+{
+	struct kvm_cpuid_entry2 *leaf1 =
+		cpuid_find((struct kvm_cpuid2 *)kvm_get_supported_cpuid(), 1, 0);
+
+	return leaf1 && (leaf1->ecx & bits) == bits;
+}
+
 struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function,
 				    uint32_t index)
 {

@@ -174,6 +174,8 @@ const struct kvm_cpuid2 *kvm_get_supported_cpuid(void);
 struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function,
 				    uint32_t index);
 void vcpu_set_cpuid(struct vcpu *vcpu, const struct kvm_cpuid2 *cpuid);
+/* Whether the supported CPUID.1:ECX has every bit of @bits. */
+bool kvm_supports_cpuid1_ecx(uint32_t bits);
 
 /* The name of a KVM_EXIT_* reason ("HLT", "MMIO", ...). */
 const char *exit_reason_str(uint32_t reason);

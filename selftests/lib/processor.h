@@ -25,6 +25,11 @@
 #define X86_CR4_PAE		(1UL << 5)
 #define X86_CR4_OSFXSR		(1UL << 9)
 #define X86_CR4_OSXMMEXCPT	(1UL << 10)
+#define X86_CR4_OSXSAVE		(1UL << 18)
+
+#define CPUID1_ECX_XSAVE	(1U << 26)
+#define CPUID1_ECX_OSXSAVE	(1U << 27)
+#define CPUID1_ECX_AVX		(1U << 28)
 
 #define EFER_SCE	(1UL << 0)
 #define EFER_LME	(1UL << 8)

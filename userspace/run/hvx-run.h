@@ -137,7 +137,7 @@ void bus_lock_release(void);
 void bus_lock_wait(pthread_cond_t *cond);
 
 /* serial.c: COM1 on the terminal */
-void serial_init(struct vm *vm);
+void serial_init(void);
 void serial_pio(unsigned int offset, uint8_t *data, bool write);
 void terminal_restore(void);
 

@@ -288,5 +288,5 @@ void platform_init(struct vm *vm)
 {
 	the_vm = vm;
 	cmos_ram[RTC_REG_B] = RTC_B_24H;	/* BCD, 24-hour */
-	serial_init(vm);
+	serial_init();
 }

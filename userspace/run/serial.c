@@ -261,12 +261,11 @@ static void *input_thread(void *arg)
 	}
 }
 
-void serial_init(struct vm *vm)
+void serial_init(void)
 {
 	pthread_t t;
 	sigset_t all, old;
 
-	(void)vm;
 	terminal_raw();
 	/* Signals are for the vCPU threads (vcpu.c), not this one. */
 	sigfillset(&all);

@@ -53,7 +53,7 @@ void guest_stop(int status, const char *why)
 
 	pthread_mutex_lock(&stop_lock);
 	if (!stopping) {
-		stopping = true;
+		__atomic_store_n(&stopping, true, __ATOMIC_RELEASE);
 		stop_status = status;
 		snprintf(stop_why, sizeof(stop_why), "%s", why);
 		for (i = 0; i < nr_vcpus; i++)
@@ -61,16 +61,6 @@ void guest_stop(int status, const char *why)
 		pthread_cond_broadcast(&stop_cond);
 	}
 	pthread_mutex_unlock(&stop_lock);
-}
-
-static bool is_stopping(void)
-{
-	bool s;
-
-	pthread_mutex_lock(&stop_lock);
-	s = stopping;
-	pthread_mutex_unlock(&stop_lock);
-	return s;
 }
 
 static struct kvm_cpuid2 *supported_cpuid(struct vm *vm)
@@ -255,7 +245,8 @@ static void *vcpu_thread(void *arg)
 	char why[128];
 
 	this_run = v->run;
-	while (!is_stopping()) {
+	/* Read without the lock: each exit passes here. */
+	while (!__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
