@@ -125,6 +125,20 @@ unit != "" { tap($0); next }
 /^@@@ DMESG END/ { indm = 0; next }
 indm { print > dmesgf; next }
 
+# The serial console is shared: a kernel message can cut into a marker line
+# the guest was writing ("@@@ END system [  107.9] hvx: ...", then the rest
+# of the marker on the next line). Keep the message for the console scan
+# and put the marker back together.
+/^@@@ .*\[ *[0-9]+\.[0-9]+\] / {
+	i = match($0, /\[ *[0-9]+\.[0-9]+\] /)
+	print substr($0, i) > consolef
+	head = substr($0, 1, i - 1)
+	if ((getline rest) > 0)
+		$0 = head rest
+	else
+		$0 = head
+}
+
 /^@@@ RIG START/ { print "STARTED" > summary; next }
 /^@@@ RIG DONE/ { print "FINISHED" > summary; next }
 
