@@ -59,9 +59,15 @@ static inline void hvx_load_gs_index(unsigned int selector)
 	load_gs_index(selector);
 }
 
+/*
+ * An NMI to this CPU, addressed to it by its APIC ID: the "self"
+ * shorthand (apic->send_IPI_self()) allows only the fixed delivery mode
+ * (SDM Vol 3 10.6.1, Table 10-3), and the x2APIC SELF IPI register only
+ * a vector. Bochs, like the SDM, delivers no NMI for it.
+ */
 static inline void hvx_send_self_nmi(void)
 {
-	apic->send_IPI_self(NMI_VECTOR);
+	apic->send_IPI(smp_processor_id(), NMI_VECTOR);
 }
 
 /*
