@@ -220,7 +220,7 @@ rig_smp_cpio "$RIG_OUT"
 # The kexec boot's additions (lib.sh).
 kexec_cpio=
 if [ "$do_kexec" = 1 ]; then
-	rig_kexec_cpio "$RIG_OUT" "$hvx_ko"
+	rig_kexec_cpio "$RIG_OUT" "$hvx_ko" "$RIG_OUT/base.cpio"
 	[ -n "$kexec_cpio" ] || do_kexec=0
 fi
 
@@ -292,7 +292,10 @@ boot_guest() {  # MODE PLAN-LINE...
 	(cd "$bdir/cpio" && find . | cpio -o -H newc -R 0:0 --quiet) >"$bdir/conf.cpio"
 	local parts=("$RIG_OUT/base.cpio")
 	[ -n "$stage_cpio" ] && parts+=("$stage_cpio")
-	cat "${parts[@]}" "$bdir/conf.cpio" >"$bdir/initrd"
+	parts+=("$bdir/conf.cpio")
+	# The kexec boot: the later kernels' initramfs, made with this conf.
+	[ "$bmode" = kexec ] && parts+=("$(rig_kexec_payload "$RIG_OUT" "$bdir" "$bdir/conf.cpio")")
+	cat "${parts[@]}" >"$bdir/initrd"
 
 	log "boot $boot_no$stage_label: $# step(s) planned"
 	local v=()
