@@ -11,7 +11,7 @@
 #           which on Intel does VMXOFF whoever did VMXON; without it only
 #           hvx is responsible. (On AMD the 6.1 kernel clears EFER.SVME
 #           on those CPUs itself, and INIT resets them.) kexec_load() of
-#           the rig's vmlinux with a repacked initrd, an hvx VM spinning
+#           the rig's vmlinux and the next initramfs, an hvx VM spinning
 #           in guest mode on the last CPU, then reboot(KEXEC): hvx's reboot
 #           notifier must turn SVM/VMX off on every CPU under the running
 #           VM.
