@@ -7,7 +7,7 @@
 # make check      every test: unit tests here, selftests in both emulated
 #                 rigs (QEMU/SVM, then Bochs/VMX); a summary line per backend
 # make check-svm  only the QEMU rig (AMD SVM), kvm_amd as oracle (~2 min)
-# make check-vmx  only the Bochs rig (Intel VMX), kvm_intel as oracle (~6 min)
+# make check-vmx  only the Bochs rig (Intel VMX), kvm_intel as oracle (~6.5 min)
 # make bench      benchmarks in both rigs (hvx/KVM ratios per backend)
 # make lint       sparse + checkpatch --strict
 #

@@ -9,7 +9,7 @@
 #             named there), bochs.out (the terminal "display", junk)
 #   -v        echo the serial console live (else: one line per test)
 #   BOOT-DIR/markers: "WALL-SECONDS MARKER..." for every @@@ RIG/BEGIN/END
-#   marker of the guest, as it arrived (0.5 s resolution).
+#   (and KEXEC) marker of the guest, as it arrived (0.5 s resolution).
 #
 # When the boot is over, BOOT-DIR/serial.log.end holds "REASON SECONDS",
 # REASON one of
@@ -139,7 +139,7 @@ while kill -0 "$bpid" 2>/dev/null; do
 			# Wall-clock arrival of the markers: the host's view of
 			# how long /init and each step took.
 			printf '%s\n' "$new" |
-				awk -v t=$((SECONDS - start)) '/@@@ (RIG|BEGIN|END) / { sub(/.*@@@ /, ""); print t, $0 }' \
+				awk -v t=$((SECONDS - start)) '/@@@ (RIG|BEGIN|END|KEXEC) / { sub(/.*@@@ /, ""); print t, $0 }' \
 				>>"$dir/markers"
 			if [ "$verbose" = 1 ]; then
 				printf '%s\n' "$new" >&2

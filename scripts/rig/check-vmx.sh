@@ -7,9 +7,10 @@
 #   hvx     every B against /dev/hvx, if hvx.ko loads
 #   system  selftests/bin/system/* (both devices)
 # then the guest's dmesg scan; a second boot with RIG_BOCHS_SMP_CPUS CPUs
-# runs selftests/bin/smp/*. Optionally (--kexec-boot, RIG_BOCHS_KEXEC=1;
-# off by default, it costs ~5 min) a third one kexecs the machine under
-# a running hvx VM, as check.sh's kexec boot does (guest-kexec.sh).
+# runs selftests/bin/smp/*, then the kexec test (RIG_BOCHS_KEXEC=1 by
+# default; --no-kexec-boot leaves it out): it kexecs the machine under a
+# running hvx VM and crashes the kexec'd kernel into a kdump kernel, as
+# check.sh's kexec boot does (guest-kexec.sh).
 # Ends with "N passed, N failed, N skipped";
 # exits 0 iff nothing failed and the guest's kernel log is clean.
 #
@@ -28,10 +29,15 @@
 #   kvm phase (14 binaries, budget applied) ~90 s wall: fuzz 38, stress 29,
 #     vcpu 6, mmio/pio/regs 2-3, the rest <= 1 s each
 #   hvx phase ~30 s wall, system ~2 s; the main boot ~4 min, the boot
-#   with two CPUs (smp tests on hvx) ~1.5 min; the kexec boot 313 s
-#   (370 s beside another emulator; /init of the kexec'd kernel at
-#   289 s: 41 s of guest time hashing the images in kexec_file_load(),
-#   as much again in purgatory, then the bzImage's XZ decompression).
+#   with two CPUs ~2.5 min: /init at 33 s, smp tests on hvx ~20 s, then
+#   the kexec test ~95 s: the kexec 7 s after its start, the kexec'd
+#   kernel's /init 20 s later, the crash 21 s later, the kdump kernel's
+#   /init 19 s later, the end 11 s later (as a boot of its own,
+#   --only kexec, ~140 s). With kexec_file_load() of the bzImage, as
+#   before 2026-11, the kexec stage alone took 313 s and the crash stage
+#   as much again: ~9 G emulated instructions per kernel in SHA-256
+#   hashing (kexec_file_load(), then purgatory) and XZ decompression.
+#   All of make check-vmx: ~6.5 min.
 # Wall seconds per binary are printed at the end of every run.
 #
 # Bochs-specific files: scripts/rig/bochs.sh (one boot, guarded),
@@ -57,16 +63,15 @@ Suite options:
   --only NAME[,NAME]  run only these selftest binaries (basenames, also in
                       selftests/bin/system/), even those the budget leaves
                       out (their skipped cases stay skipped: they hang);
-                      "kexec" is the kexec boot (run even without
-                      --kexec-boot)
+                      "kexec" is the kexec test
   --dev kvm|hvx|system  run only this phase
   --all               ignore the Bochs budget (RIG_BOCHS_SKIP): run every
                       binary and case, even those known to hang Bochs
-  --no-smp-boot       leave out the second boot (selftests/bin/smp/ with
-                      RIG_BOCHS_SMP_CPUS=$RIG_BOCHS_SMP_CPUS CPUs)
-  --kexec-boot        add the kexec boot (system/kexec, with
-                      RIG_BOCHS_KEXEC_CPUS=$RIG_BOCHS_KEXEC_CPUS CPUs; ~5 min)
-  --no-kexec-boot     leave it out (default unless RIG_BOCHS_KEXEC=1)
+  --no-smp-boot       leave out the smp tests (selftests/bin/smp/ in a
+                      second boot, RIG_BOCHS_SMP_CPUS=$RIG_BOCHS_SMP_CPUS CPUs)
+  --kexec-boot        run the kexec test (system/kexec, the second boot's
+                      last step; the default unless RIG_BOCHS_KEXEC=0)
+  --no-kexec-boot     leave it out
 
 Common options:
   --no-build          use the existing hvx.ko and binaries, do not run make
@@ -249,7 +254,7 @@ kernel_cmdline+=" $RIG_BOCHS_KERNEL_ARGS $RIG_BOCHS_KERNEL_EXTRA"
 declare -A wanted=()
 if [ -n "$only" ]; then
 	for n in ${only//,/ }; do wanted[$n]=1; done
-	# "kexec" names the kexec boot, and asks for it (unless
+	# "kexec" names the kexec test, and asks for it (unless
 	# --no-kexec-boot said otherwise), as --only NAME runs a binary the
 	# budget leaves out.
 	if [ -n "${wanted[kexec]:-}" ]; then
@@ -420,7 +425,7 @@ if [ "$mode" = suite ] && [ "$do_smp" = 1 ]; then
 	smp_plan=("${plan[@]}")
 	plan=("${main_plan[@]}")
 fi
-# The kexec boot: hvx's, in the system phase. Its selftest runs on both
+# The kexec test: hvx's, in the system phase. Its selftest runs on both
 # devices as the budget allows: through a wrapper if cases are left out,
 # skipped on a device that leaves out the whole binary.
 kexec_conf=()
@@ -451,10 +456,14 @@ if [ "$do_kexec" = 1 ]; then
 		"RIG_KEXEC_RUN_HVX=$(kexec_run hvx)"
 		"RIG_KEXEC_RUN_KVM=$(kexec_run kvm)"
 		"RIG_KEXEC_SKIP_WHY=$(printf %q "$BUDGET_REASON")"
+		"RIG_KEXEC_NEXT_ARGS='$RIG_BOCHS_KEXEC_NEXT_ARGS'"
 	)
-	rig_kexec_cpio "$VMX_OUT" "$hvx_ko"
+	rig_kexec_cpio "$VMX_OUT" "$hvx_ko" "$VMX_OUT/base.cpio"
 	[ -n "$kexec_cpio" ] || do_kexec=0
 fi
+# The kexec test is the last step of the boot with two CPUs (after the
+# smp tests, if any): its first kernel is that boot's.
+[ "$do_kexec" = 1 ] && smp_plan+=("system - kexec")
 # --only/--dev naming nothing but binaries of the other boots: no main boot.
 main_boot=1
 [ -n "$only$dev" ] && [ ${#plan[@]} -eq 0 ] &&
@@ -472,12 +481,12 @@ DMESG_BENIGN='RETBleed: WARNING: Spectre v2 mitigation leaves CPU vulnerable'
 ISOLINUX_FILES=(/usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32)
 MBOOT_FILES=(/usr/lib/syslinux/modules/bios/mboot.c32 /usr/lib/syslinux/modules/bios/libcom32.c32)
 
-# Per-boot settings: the main boot, the boot with two CPUs, which also
-# gets selftests/bin/smp/ (as do --shell-cmd boots, for poking), or the
-# kexec boot.
-stage_cpus=$RIG_BOCHS_CPUS stage_cpio='' stage_cmdline=''
-stage_silence=$RIG_BOCHS_SILENCE_TIMEOUT stage_boot_timeout=$RIG_BOCHS_BOOT_TIMEOUT
-[ "$mode" = shell ] && stage_cpio=$smp_cpio
+# Per-boot settings: the main boot, or the boot with two CPUs, which also
+# gets selftests/bin/smp/ (as do --shell-cmd boots, for poking) and the
+# kexec test's additions.
+stage_cpus=$RIG_BOCHS_CPUS stage_megs=$RIG_BOCHS_MEGS stage_cpios=() stage_cmdline=''
+stage_kexec=0
+[ "$mode" = shell ] && [ -n "$smp_cpio" ] && stage_cpios=("$smp_cpio")
 
 boot_no=0
 boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
@@ -495,7 +504,7 @@ boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
 		# used SELFTEST_BUDGET s (100 by default, tuned for QEMU):
 		# under Bochs let it use nearly all of the rig's timeout.
 		echo "export SELFTEST_BUDGET=$((RIG_BOCHS_TEST_TIMEOUT - 20))"
-		if [ "$bmode" = kexec ]; then printf '%s\n' "${kexec_conf[@]}"; fi
+		if [ "$stage_kexec" = 1 ]; then printf '%s\n' "${kexec_conf[@]}"; fi
 	} >"$bdir/cpio/rig/conf"
 	if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi >"$bdir/cpio/rig/plan"
 	printf '%s\n' "$shell_cmd" >"$bdir/cpio/rig/shell-cmd"
@@ -510,8 +519,11 @@ boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
 	# The CD: ISOLINUX, the kernel, one initrd (base + this boot's conf;
 	# the kernel unpacks concatenated archives in order, later files win).
 	cp "${ISOLINUX_FILES[@]}" "$bdir/iso/isolinux/"
-	cat "$VMX_OUT/base.cpio" ${stage_cpio:+"$stage_cpio"} "$bdir/conf.cpio" \
-		>"$bdir/iso/initrd"
+	local parts=("$VMX_OUT/base.cpio" "${stage_cpios[@]}" "$bdir/conf.cpio")
+	# The kexec test: the later kernels' initramfs, made with this conf.
+	[ "$stage_kexec" = 1 ] &&
+		parts+=("$(rig_kexec_payload "$VMX_OUT" "$bdir" "$bdir/conf.cpio")")
+	cat "${parts[@]}" >"$bdir/iso/initrd"
 	# SERIAL: ISOLINUX (and the shim's error messages) on the serial line,
 	# whose first banner also tells bochs.sh the BIOS got that far.
 	{
@@ -539,11 +551,10 @@ boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
 		{ cat "$bdir/xorriso.log"; die "xorriso failed"; }
 	rm -rf "$bdir/iso"
 
-	log "boot $boot_no (Bochs, $RIG_BOCHS_CPU x$stage_cpus, $RIG_BOCHS_BOOT boot): $# step(s) planned"
+	log "boot $boot_no (Bochs, $RIG_BOCHS_CPU x$stage_cpus, $stage_megs MB, $RIG_BOCHS_BOOT boot): $# step(s) planned"
 	local v=()
 	[ "$verbose" = 1 ] && v=(-v)
-	RIG_BOCHS_CPUS=$stage_cpus RIG_BOCHS_SILENCE_TIMEOUT=$stage_silence \
-	RIG_BOCHS_BOOT_TIMEOUT=$stage_boot_timeout \
+	RIG_BOCHS_CPUS=$stage_cpus RIG_BOCHS_MEGS=$stage_megs \
 		"$RIG_SRC/bochs.sh" "${v[@]}" "$iso" "$bdir"
 	rm -f "$iso"
 	read -r end_reason end_secs <"$bdir/serial.log.end"
@@ -583,6 +594,12 @@ parse_boot() {
 	if [ -n "$no_hvx_reason" ]; then  # reported as skips below instead
 		sed -i '/^rig: [a-z]*\/.* not run: its module did not load$/d' "$bdir/results"
 	fi
+	# The kexec test's crash stage panics on purpose: rig_kexec_console
+	# drops its own lines.
+	if grep -q '^@@@ KEXEC ' "$bdir/serial.txt"; then
+		rig_kexec_console "$bdir/serial.txt" >"$bdir/console"
+		log "kexec test: last stage reached: $(rig_kexec_reached "$bdir/serial.txt")"
+	fi
 	cat "$bdir/results"
 	grep '^not ok' "$bdir/results" >>"$FAILURES" || true
 	local p f s
@@ -609,8 +626,8 @@ check_dmesg() {
 
 describe_end() {
 	case $1 in
-	silence) echo "the guest went silent for $stage_silence s" ;;
-	timeout) echo "the boot hit the $stage_boot_timeout s limit" ;;
+	silence) echo "the guest went silent for $RIG_BOCHS_SILENCE_TIMEOUT s" ;;
+	timeout) echo "the boot hit the $RIG_BOCHS_BOOT_TIMEOUT s limit" ;;
 	lockup)  echo "the guest kernel reported a soft lockup / RCU stall" ;;
 	reset)   echo "the guest rebooted (kernel panic or reset)" ;;
 	bochs)   echo "Bochs stopped (emulator panic, e.g. a triple fault: see its log)" ;;
@@ -663,6 +680,7 @@ print_times() {
 		[ -f "$b/markers" ] || continue
 		awk -v boot="${b##*/}" -v end_secs="$(cut -d' ' -f2 "$b/serial.log.end")" '
 			$2 == "RIG" && $3 == "START" { printf "%s: /init started at %d s wall\n", boot, $1 }
+			$2 == "KEXEC" { printf "  kexec test: %-18s at %4d s wall\n", $3, $1 }
 			$2 == "BEGIN" { t0[$3 "/" $4] = $1 }
 			$2 == "END" { k = $3 "/" $4; cs = $6; sub(/^cs=/, "", cs)
 				      printf "  %-22s %8.2f guest s %6d wall s\n", k, cs / 100, $1 - t0[k] }
@@ -732,7 +750,10 @@ run_suite_boots() {  # PLAN-LINE...
 		if ! grep -q '^FINISHED' "$bdir/summary"; then
 			why=$(describe_end "$end_reason")
 			grep -q '^STARTED' "$bdir/summary" || why="$why before /init ran"
-			if [ -n "$open_key" ]; then
+			if [ "$open_key" = system/kexec ]; then
+				fail "$open_key" "$(rig_kexec_why "$(rig_kexec_reached "$bdir/serial.txt")" \
+					"$(describe_end "$end_reason")")"
+			elif [ -n "$open_key" ]; then
 				fail "$open_key" "wedged: $why"
 			elif [ ${#left[@]} -eq ${#pending[@]} ]; then
 				fail rig "boot $boot_no: $why, before any test ran; giving up"
@@ -752,58 +773,26 @@ run_suite_boots() {  # PLAN-LINE...
 }
 
 [ "$main_boot" = 1 ] && run_suite_boots "${plan[@]}"
+# The boot with two CPUs: the smp tests, then the kexec test, whose first
+# kernel this boot's is. Why each word on its command line:
+# - crashkernel=: the reservation the crash stage's kdump kernel runs in.
+# - loglevel=5 (after quiet): WARNINGs of a kernel that goes away by
+#   kexec or crash reach the console, the only log that outlives it.
+# The later kernels add RIG_BOCHS_KEXEC_NEXT_ARGS (bochs/config.sh).
 if [ ${#smp_plan[@]} -gt 0 ]; then
-	stage_cpus=$RIG_BOCHS_SMP_CPUS stage_cpio=$smp_cpio
+	stage_cpus=$RIG_BOCHS_SMP_CPUS stage_cpios=()
+	[ "$do_smp" = 1 ] || stage_cpus=$RIG_BOCHS_KEXEC_CPUS
+	[ "$do_smp" = 1 ] && [ -n "$smp_cpio" ] && stage_cpios+=("$smp_cpio")
+	if [ "$do_kexec" = 1 ]; then
+		stage_kexec=1 stage_megs=$RIG_BOCHS_KEXEC_MEGS
+		stage_cpios+=("$kexec_cpio")
+		stage_cmdline=" loglevel=5"
+		[ "$RIG_BOCHS_KEXEC_CRASH" != 0 ] &&
+			stage_cmdline+=" crashkernel=$RIG_BOCHS_KEXEC_CRASHKERNEL"
+	fi
 	t_smp=$SECONDS
 	run_suite_boots "${smp_plan[@]}"
-	log "boot with $RIG_BOCHS_SMP_CPUS CPUs: $((SECONDS - t_smp)) s"
-fi
-
-# The kexec boot: one TAP block, system/kexec, printed by two (or three)
-# kernels in a row. A boot that does not get to the end counts as a
-# failure, with the last stage the guest reached. No rerun (see above).
-run_kexec_boot() {
-	local k=system/kexec reached
-	boot_guest kexec
-	fail_before=$FAIL
-	parse_boot
-	# The crash stage's panic is on purpose: rig_kexec_console drops
-	# its own lines.
-	rig_kexec_console "$bdir/serial.txt" >"$bdir/console"
-	reached=$(rig_kexec_reached "$bdir/serial.txt")
-	log "kexec boot: last stage reached: ${reached:-none}"
-	if ! grep -q '^FINISHED' "$bdir/summary"; then
-		fail "$k" "$(rig_kexec_why "$reached" "$(describe_end "$end_reason")")"
-	elif ! grep -qx "DONE $k" "$bdir/summary"; then
-		fail "$k" "the boot finished without the test"
-	fi
-	check_dmesg
-	[ "$FAIL" -gt "$fail_before" ] && boots_with_trouble+=("$boot_no")
-	return 0
-}
-if [ "$do_kexec" = 1 ]; then
-	stage_cpus=$RIG_BOCHS_KEXEC_CPUS stage_cpio=$kexec_cpio
-	stage_silence=$RIG_BOCHS_KEXEC_SILENCE_TIMEOUT
-	stage_boot_timeout=$RIG_BOCHS_KEXEC_BOOT_TIMEOUT
-	# The kexec'd kernel gets the same command line. Why each word:
-	# - loglevel=5 (after quiet): WARNINGs of a kernel going away reach
-	#   the console, the only log that outlives it.
-	# - watchdog_thresh=60: a soft lockup is reported after 120 s, not
-	#   20: kexec_file_load() hashes both images (~16 MB) with the
-	#   generic C SHA-256 in one loop without a reschedule, 41 s of
-	#   guest time under Bochs.
-	# - idle=nomwait: idle CPUs HLT instead of MWAIT. In the kexec'd
-	#   kernel (never in a kernel Bochs booted itself) the idle CPU 1
-	#   missed its MWAIT wakeups and slept until some later interrupt:
-	#   every kthread created on it stalled the boot (inet6_init 6.4 s
-	#   instead of 25 ms, the X.509 key 27 s instead of 50 ms,
-	#   init_zswap for good), and /init never ran.
-	stage_cmdline=" loglevel=5 watchdog_thresh=60 idle=nomwait"
-	[ "$RIG_BOCHS_KEXEC_CRASH" != 0 ] &&
-		stage_cmdline+=" crashkernel=$RIG_BOCHS_KEXEC_CRASHKERNEL"
-	t_kexec=$SECONDS
-	run_kexec_boot
-	log "kexec boot: $((SECONDS - t_kexec)) s"
+	log "boot with $stage_cpus CPUs: $((SECONDS - t_smp)) s"
 fi
 
 # ---- 8. verdict ---------------------------------------------------------------

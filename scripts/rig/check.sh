@@ -225,7 +225,7 @@ rig_boot_cpio "$RIG_OUT"
 # The kexec boot's additions (lib.sh).
 kexec_cpio=
 if [ "$do_kexec" = 1 ]; then
-	rig_kexec_cpio "$RIG_OUT" "$hvx_ko"
+	rig_kexec_cpio "$RIG_OUT" "$hvx_ko" "$RIG_OUT/base.cpio"
 	[ -n "$kexec_cpio" ] || do_kexec=0
 fi
 
@@ -301,7 +301,10 @@ boot_guest() {  # MODE PLAN-LINE...
 	[ -n "$stage_cpio" ] && parts+=("$stage_cpio")
 	[ "$stage_boot" = 1 ] && [ -n "$boot_cpio" ] && parts+=("$boot_cpio")
 	[ -n "$extra_cpio" ] && parts+=("$extra_cpio")
-	cat "${parts[@]}" "$bdir/conf.cpio" >"$bdir/initrd"
+	parts+=("$bdir/conf.cpio")
+	# The kexec boot: the later kernels' initramfs, made with this conf.
+	[ "$bmode" = kexec ] && parts+=("$(rig_kexec_payload "$RIG_OUT" "$bdir" "$bdir/conf.cpio")")
+	cat "${parts[@]}" >"$bdir/initrd"
 
 	log "boot $boot_no$stage_label: $# step(s) planned"
 	local v=()

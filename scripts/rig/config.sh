@@ -72,7 +72,7 @@ RIG_KPKG_VERSION=6.1.192-2
 : "${RIG_KEXEC:=1}"
 # Two CPUs: the reboot notifier's IPI must reach the vCPU in guest mode.
 : "${RIG_KEXEC_CPUS:=2}"
-# The crash stage costs 15-25 s more (one more bzImage boot, the crash
+# The crash stage costs ~10 s more (one more kernel boot, the crash
 # kernel's load). It checks that the crash callback changes hands when
 # kvm_amd comes and goes beside an hvx VM (module/crash.c), that a CPU in
 # an hvx guest takes the crash NMI and stops, and that the kdump kernel
@@ -82,13 +82,13 @@ RIG_KPKG_VERSION=6.1.192-2
 # CPU triple-faults (the Bochs rig's knob, RIG_BOCHS_KEXEC_CRASH).
 # 0: no crash stage; 1: after the kexec stage; "only": instead of it.
 : "${RIG_KEXEC_CRASH:=1}"
-# Memory set aside for the crash kernel (of RIG_QEMU_MEM): its kernel, the
-# repacked initramfs (~10 MB) unpacked, kvm and hvx running a guest.
+# Memory set aside for the crash kernel (of RIG_QEMU_MEM): its kernel (58 MB
+# in memory), its initramfs (~8 MB) unpacked, kvm and hvx running a guest.
 : "${RIG_KEXEC_CRASHKERNEL:=256M}"
 # The selftest binary the later kernels run on /dev/hvx and /dev/kvm.
 : "${RIG_KEXEC_TEST:=pio}"
 # Host side: silence that means a frozen guest or a kernel that never
-# came up (each bzImage boot under TCG is silent for a few seconds).
+# came up (each kernel boot under TCG is silent for a few seconds).
 : "${RIG_KEXEC_SILENCE_TIMEOUT:=60}"
 # Host side: hard limit for the boot (three kernels).
 : "${RIG_KEXEC_BOOT_TIMEOUT:=300}"

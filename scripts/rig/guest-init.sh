@@ -17,13 +17,16 @@
 #                     second /hvx-bench pass with hvx reloaded (empty: none)
 # /rig/plan (suite mode), one step per line:  PHASE DEVICE BINARY [rerun]
 #   PHASE kvm|hvx|system, or smp-kvm|smp-hvx in the boot with two CPUs
+#   ("system - kexec": the kexec test of /rig/kexec.sh, the boot's last
+#   step: it goes on in the kexec'd and crash kernels with this /init)
 #   (selftests/bin/smp/*; modules as for kvm|hvx), or a phase with a file
 #   /rig/params/PHASE (the Bochs rig's assists-off passes): hvx.ko reloaded
 #   with the module parameters in it; DEVICE /dev/kvm|/dev/hvx|-
 #   (no argument)
 # /rig/shell-cmd (shell mode): the command to run.
-# /rig/kexec.sh (kexec mode, from check.sh's kexec boot): the kexec test,
-#   which goes on in the kexec'd (and crash) kernel with this same /init.
+# /rig/kexec.sh (kexec mode, from check.sh's kexec boot, or the plan's
+#   kexec step): the kexec test, which goes on in the kexec'd (and crash)
+#   kernel with this same /init.
 
 export PATH=/bin:/sbin
 mount -t proc proc /proc
@@ -40,6 +43,9 @@ if [ -w $thp ] && grep -q '\[never\]' $thp; then echo madvise >$thp; fi
 . /rig/conf
 # For selftests/system/boot_linux: the nested guest's extra command line.
 export HVX_BOOT_APPEND
+# A later kernel of the kexec test (/rig/kexec.sh) goes on with it,
+# whatever the boot's plan was: that plan ran in the first kernel.
+[ -f /rig/kexec-stage ] && RIG_MODE=kexec
 
 say() { echo "@@@ $*"; }
 
@@ -220,6 +226,11 @@ run_plan() {
 	while read -r _ph _dev _bin _re; do
 		[ -n "$_ph" ] || continue
 		_nm=${_bin##*/}
+		if [ "$_bin" = kexec ]; then
+			. /rig/kexec.sh
+			kexec_main
+			continue
+		fi
 		if ! setup_phase "$_ph"; then
 			say "NOTRUN $_ph $_nm $_re"
 			continue

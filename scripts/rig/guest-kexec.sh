@@ -10,8 +10,8 @@
 #           CPUs the kernel stops for a kexec run KVM's emergency callback,
 #           which on Intel does VMXOFF whoever did VMXON; without it only
 #           hvx is responsible. (On AMD the 6.1 kernel clears EFER.SVME
-#           on those CPUs itself, and INIT resets them.) kexec_file_load()
-#           of the rig's bzImage with a repacked initrd, an hvx VM spinning
+#           on those CPUs itself, and INIT resets them.) kexec_load() of
+#           the rig's vmlinux and the next initramfs, an hvx VM spinning
 #           in guest mode on the last CPU, then reboot(KEXEC): hvx's reboot
 #           notifier must turn SVM/VMX off on every CPU under the running
 #           VM.
@@ -40,11 +40,18 @@
 #           above and the crash kernel never runs.
 #           RIG_KEXEC_CRASH=only does this in the first kernel, with no
 #           kexec stage: the Bochs rig's cheaper way to the crash path.
-#   crash   the crash (kdump) kernel: the same checks as after kexec, but
-#           for the number of CPUs.
-# Which stage this is: /rig/kexec-stage, written into the repacked initrd
-# by the kernel before ("STAGE NEXT-TAP-NUMBER CENTISECONDS-SO-FAR CPUS",
-# CPUS: how many the first kernel had); absent in the first kernel.
+#   crash   the crash (kdump) kernel: the same checks as after kexec, and
+#           /proc/vmcore must be there. A CPU that missed the crash NMI
+#           (in guest mode: hvx must pass it on to the host) keeps running
+#           the old kernel, in VMX operation on Intel, and does not come up.
+# The later kernels' initramfs is made on the host (lib.sh,
+# rig_kexec_payload): /rig/kexec/next.cpio, and /rig/kexec/carry.cpio with
+# the kernel (boot/vmlinux) and next.cpio again, for the kexec'd kernel to
+# load the crash kernel with. The first kernel loads the kernel out of
+# carry.cpio. Which stage this is: /rig/kexec-stage, in a small archive
+# the kernel before adds behind those ("STAGE NEXT-TAP-NUMBER
+# CENTISECONDS-SO-FAR CPUS", CPUS: how many the first kernel had); absent
+# in the first kernel.
 # "@@@ KEXEC ..." markers tell the host how far the chain got (parse.awk
 # ignores them).
 #
@@ -53,13 +60,14 @@
 # RIG_KEXEC_RUN_HVX / RIG_KEXEC_RUN_KVM (what runs it there, default
 # /selftests/bin/$RIG_KEXEC_TEST; check-vmx.sh's wrapper that leaves out
 # the cases Bochs cannot run, or empty: skipped, RIG_KEXEC_SKIP_WHY says
-# why). The environment may add RIG_KEXEC_REQUEST: /init runs in a PID
+# why), RIG_KEXEC_NEXT_ARGS (words the later kernels' command lines add to
+# this one's). The environment may add RIG_KEXEC_REQUEST: /init runs in a PID
 # namespace of its own (the Bochs rig's rdinit wrapper, bochs/init), where
 # reboot(2) cannot kexec; the wrapper does it once this file exists.
 
 KX_HELPER=/selftests/bin/kexec/kexec-helper
 KX_STATE=/rig/kexec-stage
-KX_KERNEL=/boot/vmlinuz
+KX_NEXT=/rig/kexec/next.cpio KX_CARRY=/rig/kexec/carry.cpio
 # TAP results per stage (the plan is printed once, by the first kernel).
 KX_N_FIRST=3 KX_N_AFTER=4 KX_N_CRASH_LOAD=4
 
@@ -170,20 +178,20 @@ kx_handoff() {
 	fi
 }
 
-# The initramfs of the next kernel: this one's files (the kernel unpacked
-# ours into rootfs) minus the bulk it does not need, with the next stage
-# in /rig/kexec-stage. (selftests/bochs: check-vmx.sh's wrappers.)
-kx_pack() {  # STAGE NEXT-TAP-NUMBER OUT [boot]
-	_t0=$(now_cs)
-	echo "$1 $2 $((kx_cs0 + _t0)) $kx_ncpus" >$KX_STATE
-	(cd / && {
-		# Mount points and parents: the directories alone.
-		printf '%s\n' proc sys dev tmp selftests selftests/bin
-		find init bin sbin lib rig hvx.ko selftests/bin/kexec \
-		     "selftests/bin/$RIG_KEXEC_TEST" selftests/bochs \
-		     ${4:+boot} 2>/dev/null
-	} | cpio -o -H newc 2>/dev/null) >"$3"
-	echo "# initramfs for stage $1: $(($(wc -c <"$3") / 1024)) KiB, packed in $(($(now_cs) - _t0)) cs"
+# The next stage's archive: /rig/kexec-stage alone (the kernel unpacks
+# it last, into the /rig of next.cpio).
+kx_stage() {  # STAGE NEXT-TAP-NUMBER
+	rm -rf /tmp/kx-stage
+	mkdir -p /tmp/kx-stage/rig
+	echo "$1 $2 $((kx_cs0 + $(now_cs))) $kx_ncpus" >/tmp/kx-stage/rig/kexec-stage
+	(cd /tmp/kx-stage && echo rig/kexec-stage | cpio -o -H newc 2>/dev/null) \
+		>/tmp/kx-stage.cpio
+}
+
+# The kernel to load: in carry.cpio in the first kernel, unpacked in the
+# kexec'd one.
+kx_kernel() {
+	if [ -f /boot/vmlinux ]; then echo /boot/vmlinux; else echo $KX_CARRY; fi
 }
 
 # The selftest on DEVICE through PROGRAM ("": left out, see the header).
@@ -230,6 +238,11 @@ kx_exec() {
 
 kx_first() {
 	load_oracle
+	# After the steps before it in the same boot (the Bochs rig's smp
+	# tests): hvx must unload cleanly, as at the end of /init, which this
+	# kernel never reaches; then it loads again.
+	# shellcheck disable=SC2034  # /init's (guest-init.sh)
+	if [ -d /sys/module/hvx ] && unload_hvx; then hvx_state=; fi
 	load_hvx
 	say "KEXEC stage=first"
 	say "BEGIN system kexec"
@@ -243,17 +256,16 @@ kx_first() {
 		kx_crash_now
 		return
 	fi
-	# The next kernel needs the bzImage again to load the crash kernel.
-	_boot=
-	[ "$RIG_KEXEC_CRASH" = 1 ] && _boot=boot
-	kx_pack kexec $((kx_n + KX_N_FIRST)) /tmp/kx-initrd $_boot
+	# The next kernel needs the kernel again to load the crash kernel.
+	_initrd=$KX_NEXT
+	[ "$RIG_KEXEC_CRASH" = 1 ] && _initrd=$_initrd:$KX_CARRY
+	kx_stage kexec $((kx_n + KX_N_FIRST))
 	# Same command line: it carries crashkernel= for the crash stage.
-	# Loaded before the VM spins: kexec_file_load() hashes both images
-	# (~16 MB), which under Bochs takes ~40 s of the first CPU, and an
-	# emulator that runs the spinning guest on the other one at the same
-	# time takes twice as long.
-	kx_check "kexec_file_load() of the rig kernel and a repacked initramfs" \
-		$KX_HELPER load $KX_KERNEL /tmp/kx-initrd "$(cat /proc/cmdline)"
+	# Loaded before the VM spins: an emulator that runs the spinning
+	# guest on the other CPU meanwhile copies the images at half speed.
+	kx_check "kexec_load() of the rig's vmlinux and the next initramfs" \
+		$KX_HELPER load "$(kx_kernel)" "$_initrd:/tmp/kx-stage.cpio" \
+		"$(cat /proc/cmdline)${RIG_KEXEC_NEXT_ARGS:+ $RIG_KEXEC_NEXT_ARGS}"
 	_loaded=$?
 	kx_unload_kvm
 	kx_spin
@@ -270,15 +282,25 @@ kx_first() {
 	kx_end
 }
 
+# The first check of a later kernel: it runs /init (this), with every
+# CPU the first kernel had, and CMD succeeds.
+kx_came_up() {  # DESCRIPTION CMD...
+	_what="$1 with all $kx_ncpus CPUs"
+	shift
+	"$@"
+	_rc=$?
+	_n=$(ncpus)
+	if [ "$_n" -ge "$kx_ncpus" ] && [ "$_rc" = 0 ]; then
+		kx_result ok "$_what"
+		return
+	fi
+	dmesg | grep -iE 'smpboot|CPU[0-9]* .*(failed|stuck|not responding)' | sed 's/^/# /'
+	kx_result notok "$_what: $_n came up; $* exit status $_rc"
+}
+
 kx_kexec() {
 	say "KEXEC stage=kexec"
-	_n=$(ncpus)
-	if [ "$_n" -ge "$kx_ncpus" ]; then
-		kx_result ok "the kexec'd kernel runs /init ($(uname -r)) with all $kx_ncpus CPUs"
-	else
-		dmesg | grep -iE 'smpboot|CPU[0-9]* .*(failed|stuck|not responding)' | sed 's/^/# /'
-		kx_result notok "the kexec'd kernel runs /init ($(uname -r)) with all $kx_ncpus CPUs: $_n came up"
-	fi
+	kx_came_up "the kexec'd kernel runs /init ($(uname -r))" true
 	kx_after_checks
 	if [ "$RIG_KEXEC_CRASH" != 1 ]; then
 		kx_end
@@ -290,16 +312,18 @@ kx_kexec() {
 # Load a crash kernel, spin an hvx VM, hand the crash callback to the
 # vendor module and back, and panic (see the header).
 kx_crash_now() {
-	# The crash kernel runs in the crashkernel= reservation: no bzImage,
-	# no crashkernel= of its own. Loaded first, as above.
-	kx_pack crash $((kx_n + KX_N_CRASH_LOAD)) /tmp/kx-initrd
+	# The crash kernel runs in the crashkernel= reservation: no vmlinux
+	# in its initramfs, no crashkernel= of its own (the helper adds
+	# elfcorehdr=). Loaded first, as above.
+	kx_stage crash $((kx_n + KX_N_CRASH_LOAD))
 	_cmd=
 	# shellcheck disable=SC2013  # words, on purpose
-	for _w in $(cat /proc/cmdline); do
+	for _w in $(cat /proc/cmdline) ${RIG_KEXEC_NEXT_ARGS:-}; do
+		case " $_cmd " in *" $_w "*) continue ;; esac
 		case $_w in crashkernel=*) ;; *) _cmd="$_cmd $_w" ;; esac
 	done
-	kx_check "kexec_file_load() of a crash kernel" \
-		$KX_HELPER load -p $KX_KERNEL /tmp/kx-initrd "${_cmd# }"
+	kx_check "kexec_load() of a crash kernel" \
+		$KX_HELPER load -p "$(kx_kernel)" "$KX_NEXT:/tmp/kx-stage.cpio" "${_cmd# }"
 	_loaded=$?
 	# The emergency callback runs on a crash too.
 	kx_unload_kvm
@@ -319,7 +343,7 @@ kx_crash_now() {
 
 kx_crash() {
 	say "KEXEC stage=crash"
-	kx_check "the crash kernel runs /init ($(uname -r), /proc/vmcore there)" \
+	kx_came_up "the crash kernel runs /init ($(uname -r), /proc/vmcore there)" \
 		test -e /proc/vmcore
 	kx_after_checks
 	kx_end

@@ -134,31 +134,85 @@ rig_boot_cpio() {  # OUT-DIR
 
 # ---- the kexec boot (scripts/rig/guest-kexec.sh), shared by both rigs ----
 
-# The kexec boot's additions to the base initramfs: the bzImage to kexec
-# (kexec_file_load wants one; the rigs boot the vmlinux inside it), the
-# helper, the test script, and the same hvx.ko without its debug info
-# (3.5 MB -> 0.2 MB) in place of the base one: each later kernel's
-# initramfs is packed, hashed twice (kexec_file_load, purgatory) and
-# unpacked by the emulated CPU, and the crash kernel's must fit its
-# reservation. Sets kexec_cpio; a missing helper is reported with the
-# caller's fail() (kexec_cpio stays empty).
-rig_kexec_cpio() {  # OUT-DIR HVX-KO
-	local stage=$1/initramfs-kexec helper=$ROOT/selftests/bin/kexec/kexec-helper
+# The kexec boot's additions to the base initramfs (BASE-CPIO), for the
+# first kernel: the helper, the test script, and the same hvx.ko without
+# its debug info (3.5 MB -> 0.2 MB) in place of the base one. And what
+# rig_kexec_payload() makes the later kernels' initramfs of:
+# kexec-next.cpio, the base initramfs less what they do not run (the
+# selftests but RIG_KEXEC_TEST, hvx-bench) plus the same additions, and
+# kexec-vmlinux, the rig's vmlinux compacted by the helper (no sections,
+# no trailing zeroes: 66 MB -> 35 MB), which kexec_load() takes as it is.
+# Nothing of it is packed in the guest: busybox cpio copies file data at
+# ~0.25 s of guest time per MB under Bochs. Sets kexec_cpio; a missing
+# helper is reported with the caller's fail() (kexec_cpio stays empty).
+rig_kexec_cpio() {  # OUT-DIR HVX-KO BASE-CPIO
+	local stage=$1/initramfs-kexec next=$1/initramfs-kexec-next
+	local helper=$ROOT/selftests/bin/kexec/kexec-helper f
 	kexec_cpio=
 	if [ ! -x "$helper" ]; then
 		fail system/kexec "selftests/bin/kexec/kexec-helper was not built"
 		return 0
 	fi
-	rm -rf "$stage"
-	mkdir -p "$stage/boot" "$stage/rig" "$stage/selftests/bin/kexec"
-	cp "$RIG_KERNEL_DIR/boot/vmlinuz-$RIG_KVER" "$stage/boot/vmlinuz"
+	if ! "$helper" compact "$RIG_VMLINUX" "$1/kexec-vmlinux"; then
+		fail system/kexec "kexec-helper compact $RIG_VMLINUX failed"
+		return 0
+	fi
+	rm -rf "$stage" "$next"
+	mkdir -p "$stage/rig" "$stage/selftests/bin/kexec" "$next"
 	cp "$helper" "$stage/selftests/bin/kexec/"
 	strip --strip-debug -o "$stage/hvx.ko" "$2"
 	cp "$RIG_SRC/guest-kexec.sh" "$stage/rig/kexec.sh"
 	(cd "$stage" && find . -print0 | LC_ALL=C sort -z |
 		cpio --null -o -H newc -R 0:0 --quiet) >"$1/kexec.cpio"
+	(cd "$next" && cpio -idm --quiet <"$3")
+	for f in "$next"/selftests/bin/* "$next"/hvx-bench; do
+		[ -e "$f" ] || continue
+		[ "${f##*/}" = "$RIG_KEXEC_TEST" ] || rm -rf "$f"
+	done
+	cp -a "$stage/." "$next/"
+	for f in "$next"/lib/modules/rig/*.ko; do rig_unsign_ko "$f"; done
+	(cd "$next" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) >"$1/kexec-next.cpio"
+	rm -rf "$next"
 	# shellcheck disable=SC2034  # for the caller
 	kexec_cpio=$1/kexec.cpio
+}
+
+# FILE.ko less its appended signature: the kernel loads it unsigned,
+# tainting itself (as hvx.ko does anyway). Checking kvm.ko's took 2.7 s
+# of guest time under Bochs, which every later kernel of the kexec boot
+# would pay again.
+rig_unsign_ko() {  # FILE
+	local size len
+	[ "$(tail -c 28 "$1")" = "~Module signature appended~" ] || return 0
+	size=$(stat -c %s "$1")
+	# struct module_signature (12 bytes) before the marker ends with the
+	# signature's length, big-endian.
+	len=$(od -An -tu1 -j $((size - 32)) -N 4 "$1" |
+	      awk '{ print (($1 * 256 + $2) * 256 + $3) * 256 + $4 }')
+	truncate -s $((size - 28 - 12 - len)) "$1"
+}
+
+# The kexec boot's per-boot archive (after its CONF-CPIO, /rig/conf and
+# the rest): /rig/kexec/next.cpio, the later kernels' initramfs
+# (kexec-next.cpio and CONF-CPIO), and /rig/kexec/carry.cpio, the
+# kernel (boot/vmlinux) and next.cpio again, for the kexec'd kernel to
+# load the crash kernel with. guest-kexec.sh hands them to kexec_load()
+# as they are, with a small archive of its own (/rig/kexec-stage)
+# behind. Prints the archive's path.
+rig_kexec_payload() {  # OUT-DIR BOOT-DIR CONF-CPIO
+	local d=$2/kexec-payload
+	rm -rf "$d"
+	mkdir -p "$d/rig/kexec" "$d/carry/boot" "$d/carry/rig/kexec"
+	cat "$1/kexec-next.cpio" "$3" >"$d/rig/kexec/next.cpio"
+	cp "$d/rig/kexec/next.cpio" "$d/carry/rig/kexec/next.cpio"
+	ln -s "$1/kexec-vmlinux" "$d/carry/boot/vmlinux"
+	(cd "$d/carry" && find . -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet --dereference) >"$d/rig/kexec/carry.cpio"
+	(cd "$d" && find rig -print0 | LC_ALL=C sort -z |
+		cpio --null -o -H newc -R 0:0 --quiet) >"$2/kexec-payload.cpio"
+	rm -rf "$d"
+	echo "$2/kexec-payload.cpio"
 }
 
 # The kernel messages a kexec boot printed on its console (every printk

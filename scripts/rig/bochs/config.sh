@@ -60,36 +60,40 @@
 # the steps after it run in the next one).
 : "${RIG_BOCHS_MAX_BOOTS:=3}"
 
-# The kexec boot (system/kexec, scripts/rig/guest-kexec.sh, as in the QEMU
-# rig): kexec the emulated machine while an hvx VM spins in guest mode;
-# the kexec'd kernel must come up with every CPU, find VMX off on each and
-# run guests on hvx and kvm_intel. Off by default: it costs a boot of its
-# own, ~16.6 G emulated instructions: 313 s with the 2-core machine to
-# itself, 370 s beside another emulator (kexec_file_load() hashes ~16 MB with
-# the generic C SHA-256, 41 s of guest time; after the kexec, purgatory
-# hashes it all again and the bzImage decompresses itself), and make
-# check's Bochs stage must stay under 8 minutes. 1 runs it, as does
-# check-vmx.sh --kexec-boot or --only kexec. RIG_KEXEC_TEST
-# (scripts/rig/config.sh) applies; the budget below applies to the test.
-: "${RIG_BOCHS_KEXEC:=0}"
-# Two CPUs: the reboot notifier's IPI must reach the vCPU in guest mode,
-# and a CPU left in VMX operation would not come up again after kexec.
+# The kexec test (system/kexec, scripts/rig/guest-kexec.sh, as in the QEMU
+# rig), the last step of the boot with two CPUs: kexec the emulated
+# machine while an hvx VM spins in guest mode; the kexec'd kernel must come
+# up with every CPU, find VMX off on each and run guests on hvx and
+# kvm_intel; then a crash into a kdump kernel the same way. It loads the
+# uncompressed vmlinux with kexec_load() (no hashing, no purgatory, no
+# decompression: kexec_file_load() of the bzImage cost ~9 G emulated
+# instructions per kernel). 0 leaves it out, as does check-vmx.sh
+# --no-kexec-boot. RIG_KEXEC_TEST (scripts/rig/config.sh) applies; the
+# budget below applies to the test.
+: "${RIG_BOCHS_KEXEC:=1}"
+# CPUs of that boot when it runs no smp tests (--no-smp-boot): the
+# reboot notifier's IPI must reach the vCPU in guest mode, and a CPU left
+# in VMX operation would not come up again after kexec.
 : "${RIG_BOCHS_KEXEC_CPUS:=2}"
-# Host side, wall seconds: from the kexec to the kexec'd kernel's console
-# (purgatory's hashing, XZ decompression, early boot: ~9 G emulated
-# instructions) nothing is printed: 170 s at the 53 M instructions/s of
-# Bochs alone, 200 s at 45 M beside another emulator, 280 s at the 32 M
-# seen too.
-: "${RIG_BOCHS_KEXEC_SILENCE_TIMEOUT:=480}"
-: "${RIG_BOCHS_KEXEC_BOOT_TIMEOUT:=1800}"
-# The crash stage of that boot (RIG_KEXEC_CRASH of the QEMU rig, kept
-# apart): 0 none; 1 after the kexec stage; "only": crash straight from
-# the first kernel, no kexec stage (module/crash.c's callback must turn
-# VMX off, or the crashing CPU triple-faults: guest-kexec.sh). The boot
-# then runs well past 440 s, which took bochs.sh's screen drain.
+# Memory of that boot (RIG_BOCHS_MEGS for the others): its kernel holds the
+# later kernels' initramfs (~50 MB, the vmlinux in it) and kexec_load()
+# copies that and the kernel (58 MB in memory) into pages of its own, all
+# beside the crashkernel= reservation; in 512 MB the load was OOM-killed.
+: "${RIG_BOCHS_KEXEC_MEGS:=768}"
+# Words the later kernels' command lines add. idle=nomwait: idle CPUs HLT
+# instead of MWAIT. In the kexec'd kernel (never in a kernel Bochs booted
+# itself) the idle CPU 1 missed its MWAIT wakeups and slept until some
+# later interrupt: every kthread created on it stalled the boot
+# (inet6_init 6.4 s instead of 25 ms, the X.509 key 27 s instead of 50 ms,
+# init_zswap for good), and /init never ran.
+: "${RIG_BOCHS_KEXEC_NEXT_ARGS=idle=nomwait}"
+# The crash stage (RIG_KEXEC_CRASH of the QEMU rig, kept apart): 0 none;
+# 1 after the kexec stage; "only": crash straight from the first kernel,
+# no kexec stage (module/crash.c's callback must turn VMX off, or the
+# crashing CPU triple-faults: guest-kexec.sh).
 : "${RIG_BOCHS_KEXEC_CRASH:=1}"
 # With RIG_BOCHS_KEXEC_CRASH other than 0: the crash kernel's reservation (of
-# RIG_BOCHS_MEGS).
+# RIG_BOCHS_KEXEC_MEGS).
 : "${RIG_BOCHS_KEXEC_CRASHKERNEL:=192M}"
 
 # Budget: what the VMX rig leaves out, reported as skipped; --all runs it.
