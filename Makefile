@@ -3,7 +3,7 @@
 # make            hvx.ko, userspace tools and selftests
 # make demo       boot a Linux guest with userspace/hvx-run on hvx in the
 #                 QEMU rig: its console, a command at its shell, poweroff
-#                 (make run is the same)
+#                 (make run is the same); VMX=1: the same in the Bochs rig
 # make check      every test: unit tests here, selftests in both emulated
 #                 rigs (QEMU/SVM, then Bochs/VMX); a summary line per backend
 # make check-svm  only the QEMU rig (AMD SVM), kvm_amd as oracle (~2 min)
@@ -49,7 +49,11 @@ check-vmx:
 
 # The main job: boot a Linux guest under hvx in the rig.
 demo run:
+ifeq ($(VMX),1)
+	scripts/rig/check-vmx.sh --run-linux
+else
 	scripts/rig/check.sh --run-linux
+endif
 
 bench:
 	scripts/rig/bench-all.sh

@@ -31,6 +31,11 @@ struct hvx_backend_ops {
 	void (*emergency_disable)(void);
 	/* The KVM module for this vendor, which takes the crash callback. */
 	const char *kvm_module;
+	/*
+	 * A shutdown (triple fault) exit leaves the guest state undefined:
+	 * the core resets the vCPU before reporting KVM_EXIT_SHUTDOWN.
+	 */
+	bool shutdown_loses_state;
 
 	int (*vm_init)(struct hvx_vm *vm);
 	void (*vm_destroy)(struct hvx_vm *vm);

@@ -169,10 +169,12 @@ int hvx_handle_exit(struct hvx_vcpu *vcpu, struct hvx_exit *exit)
 		return handle_npf(vcpu, exit);
 	case HVX_EXIT_SHUTDOWN:
 		/*
-		 * The guest state is undefined after a shutdown (APM Vol 2
-		 * 15.12); start the vCPU afresh, as KVM does.
+		 * Where the hardware leaves the guest state undefined (SVM),
+		 * start the vCPU afresh, as KVM does; on VMX the state of the
+		 * triple fault stays for userspace to debug, as on KVM.
 		 */
-		hvx_vcpu_reset(vcpu);
+		if (hvx_ops->shutdown_loses_state)
+			hvx_vcpu_reset(vcpu);
 		run->exit_reason = KVM_EXIT_SHUTDOWN;
 		return 0;
 	case HVX_EXIT_UD:

@@ -50,18 +50,39 @@ static void guest_empty_idt(void)
 		uint64_t base;
 	} __attribute__((packed)) idtr = { 0, 0 };
 
-	__asm__ __volatile__("lidt %0; ud2" : : "m"(idtr));
+	__asm__ __volatile__("lidt %0\n\t"
+			     ".globl empty_idt_ud2\n"
+			     "empty_idt_ud2: ud2" : : "m"(idtr));
 	GUEST_SYNC(0xbad);
 }
 
+/*
+ * After the shutdown, what a VMM can read of the vCPU: on Intel the state
+ * of the triple fault (RIP at the UD2; the VM exit saves it, SDM 27.3),
+ * which KVM leaves for userspace to debug; on AMD the power-on state, as
+ * KVM resets the vCPU because the VMCB is undefined after a SHUTDOWN
+ * intercept (APM Vol 2 15.12).
+ */
 static void triple_fault_empty_idt(void)
 {
+	extern char empty_idt_ud2[];
 	struct vm *vm = vm_create();
 	struct vcpu *vcpu = vm_vcpu_add(vm, 0);
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
 
 	vcpu_set_entry(vcpu, guest_empty_idt);
 	vcpu_run(vcpu);
 	ASSERT_EXIT_REASON(vcpu, KVM_EXIT_SHUTDOWN);
+	vcpu_get_regs(vcpu, &regs);
+	vcpu_get_sregs(vcpu, &sregs);
+	if (host_is_intel()) {
+		TEST_ASSERT_EQ(regs.rip, (uint64_t)empty_idt_ud2);
+		TEST_ASSERT_EQ(sregs.idt.limit, 0);
+	} else {
+		TEST_ASSERT_EQ(regs.rip, 0xfff0);
+		TEST_ASSERT_EQ(sregs.cs.selector, 0xf000);
+	}
 }
 
 /*
@@ -333,7 +354,8 @@ static void rdpmc_without_pmu(void)
 
 static const struct test_case cases[] = {
 	TEST_CASE(hlt_exit, "HLT exits with KVM_EXIT_HLT, RIP after the HLT"),
-	TEST_CASE(triple_fault_empty_idt, "exception with an empty IDT: KVM_EXIT_SHUTDOWN"),
+	TEST_CASE(triple_fault_empty_idt,
+		  "exception with an empty IDT: KVM_EXIT_SHUTDOWN; Intel keeps the state, AMD resets"),
 	TEST_CASE(triple_fault_bad_stack, "exception on a non-canonical stack: KVM_EXIT_SHUTDOWN"),
 	TEST_CASE(guest_exception_handlers, "guest #BP, #DE, #UD reach the guest's handlers"),
 	TEST_CASE(unhandled_exception_reported, "a guest #PF without handler is reported"),

@@ -17,6 +17,7 @@
  *   FUZZ_SEED=N   another base seed
  *   FUZZ_ITER=N   guest_random_code: run only iteration N (a reproducer)
  *   FUZZ_TRACE=1  print every ioctl and its result (to diff KVM and hvx)
+ *   FUZZ_BUDGET_SCALE=F  every time budget times F (the Bochs rig: 0.5)
  */
 #include <pthread.h>
 #include <signal.h>
@@ -509,6 +510,15 @@ static void check_device_works(void)
 	vm_free(vm);
 }
 
+/* A case's time budget, in seconds, as FUZZ_BUDGET_SCALE scales it. */
+static double budget(double seconds)
+{
+	const char *env = getenv("FUZZ_BUDGET_SCALE");
+	double f = env ? strtod(env, NULL) : 1.0;
+
+	return f > 0 ? seconds * f : seconds;
+}
+
 static void fuzz_begin(const char *name)
 {
 	const char *env = getenv("FUZZ_SEED");
@@ -557,7 +567,7 @@ static void fuzz_system_fd(void)
 
 	fuzz_begin(__func__);
 	fd = dev_open();
-	for (iter = 0; iter < SYS_ITERS && elapsed() < SYS_BUDGET; iter++) {
+	for (iter = 0; iter < SYS_ITERS && elapsed() < budget(SYS_BUDGET); iter++) {
 		unsigned long nr = chance(30) ? sys_ioctls[rnd(ARRAY_SIZE(sys_ioctls))]
 					      : rnd_ioctl_nr();
 
@@ -1007,7 +1017,7 @@ static void fuzz_vm_fd(void)
 	TEST_ASSERT(backing != MAP_FAILED, "mmap: %s", strerror(errno));
 	rnd_fill(backing, BACKING_SIZE);
 
-	for (iter = 0; iter < VM_ITERS && elapsed() < VM_BUDGET; iter++)
+	for (iter = 0; iter < VM_ITERS && elapsed() < budget(VM_BUDGET); iter++)
 		vm_op(vm, vcpu, &created);
 	fuzz_report();
 	test_diag("guest accesses: %lu, %lu of them MMIO", n_probes, n_probes_mmio);
@@ -1444,7 +1454,7 @@ static void fuzz_vcpu_fd(void)
 	TEST_ASSERT(snapshot, "malloc");
 	memcpy(snapshot, addr_gpa2hva(vm, 0), vm->ram_size);
 
-	for (int round = 0; round < VCPU_ROUNDS && elapsed() < VCPU_BUDGET; round++) {
+	for (int round = 0; round < VCPU_ROUNDS && elapsed() < budget(VCPU_BUDGET); round++) {
 		struct vcpu *vcpu = vm_vcpu_add(vm, round);
 		struct kvm_sregs sane;
 
@@ -1453,7 +1463,7 @@ static void fuzz_vcpu_fd(void)
 		for (int i = 0; i < 6; i++, iter++)
 			fuzz_cpuid(vcpu);
 		vcpu_set_cpuid(vcpu, kvm_get_supported_cpuid());
-		for (int op = 0; op < VCPU_OPS && elapsed() < VCPU_BUDGET; op++, iter++)
+		for (int op = 0; op < VCPU_OPS && elapsed() < budget(VCPU_BUDGET); op++, iter++)
 			vcpu_op(vcpu, &sane);
 		vcpu_check_sane(vcpu, &sane, snapshot);
 	}
@@ -1684,7 +1694,7 @@ static void guest_random_code(void)
 	mini_cpuid(vcpu);
 
 	for (iter = first; iter < (only ? first + 1 : CODE_ITERS) &&
-	     elapsed() < CODE_BUDGET; iter++)
+	     elapsed() < budget(CODE_BUDGET); iter++)
 		random_code_iteration(vcpu, mem, tmpl, modes);
 	iter -= first;
 	fuzz_report();
@@ -1892,7 +1902,7 @@ static void teardown_races(void)
 
 	fuzz_begin(__func__);
 	install_handler(SIGUSR1);
-	for (iter = 0; iter < TD_ROUNDS && elapsed() < TD_BUDGET; iter++) {
+	for (iter = 0; iter < TD_ROUNDS && elapsed() < budget(TD_BUDGET); iter++) {
 		if (chance(70)) {
 			td_threads();
 			by_thread++;

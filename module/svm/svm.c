@@ -322,6 +322,8 @@ const struct hvx_backend_ops hvx_svm_ops = {
 	.cpu_disable		= svm_cpu_disable,
 	.emergency_disable	= svm_emergency_disable,
 	.kvm_module		= "kvm_amd",
+	/* The VMCB is undefined after a SHUTDOWN intercept (APM Vol 2 15.12). */
+	.shutdown_loses_state	= true,
 	.vm_init		= svm_vm_init,
 	.vm_destroy		= svm_vm_destroy,
 	.vcpu_create		= svm_vcpu_create,

@@ -17,13 +17,14 @@ log "===== SVM rig: QEMU TCG, EPYC ====="
 log "===== VMX rig: Bochs ====="
 "$RIG_SRC/check-vmx.sh" --no-build --bench | tee "$vmx_out" || rc=1
 
-# hvx-bench's rows: "NAME...  K us  H us  RATIO"; the name has spaces.
+# hvx-bench's rows: "NAME...  K us  H us  RATIO" (boot_linux --bench's
+# rows in s); the name has spaces.
 # A rig's output may hold two tables (hvx-bench's header starts each):
 # the second is the VMX rig's pass with RIG_BENCH_HVX_PARAMS.
 ratios() {  # FILE [TABLE] -> "NAME<TAB>RATIO" per row of the TABLE-th table
 	awk -v want="${2:-1}" '/^hvx-bench:/ { t++ }
-	t == want && $(NF - 1) == "us" && $(NF - 3) == "us" {
-		name = $0; sub(/[ \t]+-?[0-9.]+ us[ \t]+-?[0-9.]+ us[ \t]+-?[0-9.]+[ \t]*$/, "", name)
+	t == want && $(NF - 1) ~ /^u?s$/ && $(NF - 3) ~ /^u?s$/ {
+		name = $0; sub(/[ \t]+-?[0-9.]+ +u?s[ \t]+-?[0-9.]+ +u?s[ \t]+-?[0-9.]+[ \t]*$/, "", name)
 		print name "\t" $NF }' "$1"
 }
 tab=$(printf '\t')
@@ -36,7 +37,7 @@ if [ -n "$params" ]; then
 	joined=$(join -t "$tab" -a 1 -a 2 -e - -o 0,1.2,1.3,2.2 \
 		<(printf '%s\n' "$joined") <(ratios "$vmx_out" 2 | sort))
 fi
-echo "===== hvx/KVM, time per operation (lower is better; < 1: hvx is faster) ====="
+echo "===== hvx/KVM, time per operation or boot (lower is better; < 1: hvx is faster) ====="
 # Columns as wide as their title, at least 9.
 awk -F "$tab" -v titles="$(IFS=$tab; echo "${cols[*]}")" '
 	BEGIN { n = split(titles, t, FS); printf "%-36s", "benchmark"

@@ -58,6 +58,10 @@ Modes (default: the suite, what make check-vmx runs):
                       hvx, if it loads) are loaded, print its output, exit
                       with its status. E.g. --shell-cmd 'dmesg | tail'
   --bench             run /hvx-bench in the guest
+  --run-linux         boot a Linux guest under hvx with userspace/hvx-run
+                      (PVH, two vCPUs, in a machine with two CPUs): its
+                      console, a command at its shell, poweroff
+                      (make demo VMX=1)
 
 Suite options:
   --only NAME[,NAME]  run only these selftest binaries (basenames, also in
@@ -94,6 +98,7 @@ while [ $# -gt 0 ]; do
 	--shell-cmd) mode=shell; shell_cmd=${2?--shell-cmd needs a command}; shift ;;
 	--shell-cmd=*) mode=shell; shell_cmd=${1#*=} ;;
 	--bench) mode=bench ;;
+	--run-linux) mode=run-linux ;;
 	--only) only=${2?--only needs a list}; shift ;;
 	--only=*) only=${1#*=} ;;
 	--dev) dev=${2?--dev needs kvm, hvx or system}; shift ;;
@@ -112,6 +117,12 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case $dev in ''|kvm|hvx|system) ;; *) die "--dev must be kvm, hvx or system" ;; esac
+run_linux=0
+if [ "$mode" = run-linux ]; then
+	# selftests/smp/boot_linux's --demo harness, in a shell-mode boot.
+	mode=shell run_linux=1
+	shell_cmd="/selftests/bin/smp/boot_linux --demo /dev/hvx 2 pvh"
+fi
 case $RIG_BOCHS_BOOT in pvh|bzimage) ;; *) die "--boot must be pvh or bzimage" ;; esac
 [ "$RIG_BOCHS_SMP_CPUS" -gt 1 ] || do_smp=0
 
@@ -192,6 +203,11 @@ smpbins=()
 [ -n "$smp_cpio" ] &&
 	mapfile -t smpbins < <(cpio -it --quiet <"$smp_cpio" |
 		sed -n 's|^\(\./\)\{0,1\}selftests/bin/smp/\([^/]*\)$|\2|p' | LC_ALL=C sort)
+
+# hvx-run and the guest it boots (smp/boot_linux, --run-linux), with the
+# compacted vmlinux: 31 MB less for ISOLINUX to read and the kernel to
+# unpack, in every boot that carries it.
+rig_boot_cpio "$VMX_OUT" 1
 
 # Shared steps done: let the QEMU rig go on.
 [ "${RIG_LOCK_HELD:-0}" = 1 ] || exec 9>&-
@@ -486,7 +502,11 @@ MBOOT_FILES=(/usr/lib/syslinux/modules/bios/mboot.c32 /usr/lib/syslinux/modules/
 # kexec test's additions.
 stage_cpus=$RIG_BOCHS_CPUS stage_megs=$RIG_BOCHS_MEGS stage_cpios=() stage_cmdline=''
 stage_kexec=0
-[ "$mode" = shell ] && [ -n "$smp_cpio" ] && stage_cpios=("$smp_cpio")
+if [ "$mode" = shell ] || [ "$mode" = bench ]; then
+	[ -n "$smp_cpio" ] && stage_cpios+=("$smp_cpio")
+	[ -n "$boot_cpio" ] && stage_cpios+=("$boot_cpio")
+	[ "$run_linux" = 1 ] && stage_cpus=$RIG_BOCHS_SMP_CPUS stage_cmdline=" idle=nomwait"
+fi
 
 boot_no=0
 boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
@@ -499,11 +519,16 @@ boot_guest() {  # MODE PLAN-LINE...  -> bdir, end_reason, end_secs
 		echo "RIG_MODE=$bmode"
 		echo "RIG_TEST_TIMEOUT=$RIG_BOCHS_TEST_TIMEOUT"
 		echo "RIG_BENCH_TIMEOUT=$RIG_BOCHS_TEST_TIMEOUT"
+		echo "RIG_BOOT_BENCH_TIMEOUT=$RIG_BOCHS_BOOT_BENCH_TIMEOUT"
+		echo "HVX_BENCH_KERNELS='$RIG_BENCH_KERNELS'"
 		echo "RIG_BENCH_HVX_PARAMS='$RIG_BENCH_HVX_PARAMS'"
 		# The selftest harness stops running cases once a binary has
 		# used SELFTEST_BUDGET s (100 by default, tuned for QEMU):
 		# under Bochs let it use nearly all of the rig's timeout.
 		echo "export SELFTEST_BUDGET=$((RIG_BOCHS_TEST_TIMEOUT - 20))"
+		echo "HVX_BOOT_APPEND='$RIG_BOCHS_BOOT_APPEND'"
+		echo "HVX_BOOT_KERNELS='$RIG_BOCHS_BOOT_KERNELS'"
+		echo "export FUZZ_BUDGET_SCALE=$RIG_BOCHS_FUZZ_BUDGET_SCALE"
 		if [ "$stage_kexec" = 1 ]; then printf '%s\n' "${kexec_conf[@]}"; fi
 	} >"$bdir/cpio/rig/conf"
 	if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi >"$bdir/cpio/rig/plan"
@@ -775,18 +800,22 @@ run_suite_boots() {  # PLAN-LINE...
 [ "$main_boot" = 1 ] && run_suite_boots "${plan[@]}"
 # The boot with two CPUs: the smp tests, then the kexec test, whose first
 # kernel this boot's is. Why each word on its command line:
+# - idle=nomwait: an idle CPU in MWAIT missed wakeups (bochs/config.sh,
+#   RIG_BOCHS_KEXEC_NEXT_ARGS); in smp/boot_linux, a nested guest's
+#   "sleep 1" then overslept by ~90 ms now and then.
 # - crashkernel=: the reservation the crash stage's kdump kernel runs in.
 # - loglevel=5 (after quiet): WARNINGs of a kernel that goes away by
 #   kexec or crash reach the console, the only log that outlives it.
 # The later kernels add RIG_BOCHS_KEXEC_NEXT_ARGS (bochs/config.sh).
 if [ ${#smp_plan[@]} -gt 0 ]; then
-	stage_cpus=$RIG_BOCHS_SMP_CPUS stage_cpios=()
+	stage_cpus=$RIG_BOCHS_SMP_CPUS stage_cpios=() stage_cmdline=" idle=nomwait"
 	[ "$do_smp" = 1 ] || stage_cpus=$RIG_BOCHS_KEXEC_CPUS
 	[ "$do_smp" = 1 ] && [ -n "$smp_cpio" ] && stage_cpios+=("$smp_cpio")
+	[ "$do_smp" = 1 ] && [ -n "$boot_cpio" ] && stage_cpios+=("$boot_cpio")
 	if [ "$do_kexec" = 1 ]; then
 		stage_kexec=1 stage_megs=$RIG_BOCHS_KEXEC_MEGS
 		stage_cpios+=("$kexec_cpio")
-		stage_cmdline=" loglevel=5"
+		stage_cmdline+=" loglevel=5"
 		[ "$RIG_BOCHS_KEXEC_CRASH" != 0 ] &&
 			stage_cmdline+=" crashkernel=$RIG_BOCHS_KEXEC_CRASHKERNEL"
 	fi

@@ -83,9 +83,10 @@ case $dev in ''|kvm|hvx|system) ;; *) die "--dev must be kvm, hvx or system" ;; 
 export RIG_SMP
 
 if [ "$mode" = run-linux ]; then
-	# selftests/system/boot_linux's --demo harness, in a shell-mode boot.
+	# selftests/smp/boot_linux's --demo harness, in a shell-mode boot
+	# with one CPU, as the suite runs boot_linux here (RIG_MAIN_SMP_BINS).
 	mode=shell verbose=0 do_unit=0
-	shell_cmd="HVX_BOOT_APPEND='$RIG_BOOT_APPEND' /selftests/bin/system/boot_linux --demo /dev/hvx 2"
+	shell_cmd="/selftests/bin/smp/boot_linux --demo /dev/hvx 2 bzimage"
 fi
 
 mkdir -p "$RIG_OUT"
@@ -176,17 +177,27 @@ if [ -n "$only" ]; then
 fi
 
 plan=()   # lines "PHASE DEVICE GUEST-PATH"
+# RIG_MAIN_SMP_BINS (config.sh): smp binaries this rig runs in the main
+# boot, in the kvm and hvx phases, rather than in the boot with two CPUs.
+mainsmp=() rest=()
+for b in "${smpbins[@]}"; do
+	if [[ " $RIG_MAIN_SMP_BINS " == *" $b "* ]]; then mainsmp+=("$b"); else rest+=("$b"); fi
+done
+smpbins=("${rest[@]}")
 if [ "$mode" = suite ]; then
 	[ ${#bins[@]} -gt 0 ] || [ ${#sysbins[@]} -gt 0 ] || [ ${#smpbins[@]} -gt 0 ] ||
+	[ ${#mainsmp[@]} -gt 0 ] ||
 		log "no selftest binaries in selftests/bin: booting only to check module load/unload and dmesg"
 	if [ -z "$dev" ] || [ "$dev" = kvm ]; then
 		for b in "${bins[@]}"; do plan+=("kvm /dev/kvm /selftests/bin/$b"); done
+		for b in "${mainsmp[@]}"; do plan+=("kvm /dev/kvm /selftests/bin/smp/$b"); done
 	fi
 	if [ -z "$hvx_ko" ]; then
 		[ "$dev" = kvm ] || log "no hvx.ko: skipping the hvx and system phases"
 	else
 		if [ -z "$dev" ] || [ "$dev" = hvx ]; then
 			for b in "${bins[@]}"; do plan+=("hvx /dev/hvx /selftests/bin/$b"); done
+			for b in "${mainsmp[@]}"; do plan+=("hvx /dev/hvx /selftests/bin/smp/$b"); done
 		fi
 		if [ -z "$dev" ] || [ "$dev" = system ]; then
 			for b in "${sysbins[@]}"; do plan+=("system - /selftests/bin/system/$b"); done
@@ -220,7 +231,7 @@ rm -rf "$RIG_OUT"/boot-*
 # selftests/bin/smp/* go into a cpio of their own, appended to the base
 # one in the boot with two CPUs (and in --shell-cmd boots, for poking).
 rig_smp_cpio "$RIG_OUT"
-# hvx-run and the guest it boots (selftests/system/boot_linux, make demo).
+# hvx-run and the guest it boots (selftests/smp/boot_linux, make demo).
 rig_boot_cpio "$RIG_OUT"
 # The kexec boot's additions (lib.sh).
 kexec_cpio=
@@ -235,12 +246,17 @@ use_stage() {
 	case $1 in
 	main)
 		stage_label='' stage_smp=$RIG_SMP stage_cpio='' stage_cmdline=''
-		stage_boot=1  # with hvx-run's guest (boot_cpio)
+		stage_boot=0
+		# RIG_MAIN_SMP_BINS: their binaries, and boot_linux's guest.
+		if [ ${#mainsmp[@]} -gt 0 ]; then stage_cpio=$smp_cpio stage_boot=1; fi
 		stage_test_timeout=$RIG_TEST_TIMEOUT
 		stage_silence=$RIG_SILENCE_TIMEOUT
 		stage_boot_timeout=$RIG_BOOT_TIMEOUT
 		stage_max_boots=$RIG_MAX_BOOTS
-		if [ "$mode" = shell ]; then stage_cpio=$smp_cpio; fi
+		# Poking, and make bench's boot times: smp/boot_linux, its guest.
+		if [ "$mode" = shell ] || [ "$mode" = bench ]; then
+			stage_cpio=$smp_cpio stage_boot=1
+		fi
 		;;
 	smp)
 		stage_label=" ($RIG_SMP2_CPUS CPUs)" stage_smp=$RIG_SMP2_CPUS stage_boot=0
@@ -290,9 +306,12 @@ boot_guest() {  # MODE PLAN-LINE...
 		echo "RIG_MODE=$bmode"
 		echo "RIG_TEST_TIMEOUT=$stage_test_timeout"
 		echo "RIG_BENCH_TIMEOUT=$RIG_BENCH_TIMEOUT"
+		echo "RIG_BOOT_BENCH_TIMEOUT=$RIG_BOOT_BENCH_TIMEOUT"
+		echo "HVX_BENCH_KERNELS='$RIG_BENCH_KERNELS'"
 		echo "RIG_KEXEC_CRASH=$RIG_KEXEC_CRASH"
 		echo "RIG_KEXEC_TEST=$RIG_KEXEC_TEST"
 		echo "HVX_BOOT_APPEND='$RIG_BOOT_APPEND'"
+		echo "HVX_BOOT_KERNELS='$RIG_BOOT_KERNELS'"
 	} >"$bdir/cpio/rig/conf"
 	if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi >"$bdir/cpio/rig/plan"
 	printf '%s\n' "$shell_cmd" >"$bdir/cpio/rig/shell-cmd"
@@ -365,7 +384,9 @@ if [ "$mode" = bench ] || [ "$mode" = shell ]; then
 	parse "$bdir/serial.txt" "$bdir/results" -v summary="$bdir/summary" \
 	      -v dmesgf="$bdir/dmesg" -v consolef="$bdir/console" >/dev/null
 	print_step_output
-	step_rc=$(awk '/^@@@ END / { sub(/^rc=/, "", $5); print $5 }' "$bdir/serial.txt")
+	# The first failed step's rc (a bench runs two), else 0.
+	step_rc=$(awk '/^@@@ END / { sub(/^rc=/, "", $5); if (rc == "" || rc == 0) rc = $5 }
+		       END { print rc }' "$bdir/serial.txt")
 	ok=1
 	grep -q '^FINISHED' "$bdir/summary" ||
 		{ ok=0; echo "rig: the boot did not complete: $(describe_end "$end_reason")"; }

@@ -15,6 +15,9 @@
 #   RIG_BENCH_TIMEOUT seconds for /hvx-bench
 #   RIG_BENCH_HVX_PARAMS  (bench mode, optional) hvx.ko parameters for a
 #                     second /hvx-bench pass with hvx reloaded (empty: none)
+#   RIG_BOOT_BENCH_TIMEOUT  (bench mode) seconds for the boot-time bench
+#                     (selftests/bin/smp/boot_linux --bench), if its files
+#                     are there
 # /rig/plan (suite mode), one step per line:  PHASE DEVICE BINARY [rerun]
 #   PHASE kvm|hvx|system, or smp-kvm|smp-hvx in the boot with two CPUs
 #   ("system - kexec": the kexec test of /rig/kexec.sh, the boot's last
@@ -41,8 +44,9 @@ thp=/sys/kernel/mm/transparent_hugepage/enabled
 if [ -w $thp ] && grep -q '\[never\]' $thp; then echo madvise >$thp; fi
 . /rig/modules.conf
 . /rig/conf
-# For selftests/system/boot_linux: the nested guest's extra command line.
-export HVX_BOOT_APPEND
+# For selftests/smp/boot_linux: the nested guest's extra command line and
+# the kernel formats its boots take in turn.
+export HVX_BOOT_APPEND HVX_BOOT_KERNELS
 # A later kernel of the kexec test (/rig/kexec.sh) goes on with it,
 # whatever the boot's plan was: that plan ran in the first kernel.
 [ -f /rig/kexec-stage ] && RIG_MODE=kexec
@@ -256,6 +260,12 @@ bench)
 	setup_phase bench
 	if [ -x /hvx-bench ]; then
 		run_step bench hvx-bench "$RIG_BENCH_TIMEOUT" "" /hvx-bench
+		# hvx-run's boot times: rows of the same table, before a
+		# second table starts.
+		if [ -x /hvx-run ] && [ -x /selftests/bin/smp/boot_linux ]; then
+			run_step bench boot-linux "$RIG_BOOT_BENCH_TIMEOUT" "" \
+				/selftests/bin/smp/boot_linux --bench
+		fi
 		# The second pass: hvx reloaded with other parameters (its
 		# assists off), KVM measured again beside it in a table of
 		# its own. Word splitting of the parameters is wanted.

@@ -910,11 +910,13 @@ static int cmd_load(int argc, char **argv)
 /*
  * ---- kexec-helper compact: run on the build host -----------------------
  *
- * VMLINUX without what the loader does not read: sections, symbols and
+ * VMLINUX without what the loaders do not read: sections, symbols and
  * the zeroes that end each PT_LOAD segment (.bss, .brk and .init.scratch
  * are stored as file data). The rig's 66 MB vmlinux becomes ~35 MB, which
  * every later kernel's initramfs carries (the kexec'd kernel loads the
- * crash kernel from it), and which the emulated CPU copies.
+ * crash kernel from it), and which the emulated CPU copies. The PT_NOTE
+ * segments stay: hvx-run finds the PVH entry there (the Bochs rig boots
+ * this file as the nested guest, selftests/smp/boot_linux).
  */
 static int cmd_compact(const char *in, const char *out)
 {
@@ -943,7 +945,7 @@ static int cmd_compact(const char *in, const char *out)
 		return 1;
 	off = round_up(sizeof(eh) + nph * sizeof(*oph), PAGE_SZ);
 	for (int i = 0; i < nph; i++) {
-		if (ph[i].p_type != PT_LOAD)
+		if (ph[i].p_type != PT_LOAD && ph[i].p_type != PT_NOTE)
 			continue;
 		if (ph[i].p_offset + ph[i].p_filesz > klen) {
 			fprintf(stderr, "%s: truncated segment\n", in);
@@ -952,8 +954,10 @@ static int cmd_compact(const char *in, const char *out)
 		src[n] = i;
 		oph[n] = ph[i];
 		oph[n].p_offset = off;
-		oph[n].p_filesz = trimmed_size(k, &ph[i]);
-		oph[n].p_align = PAGE_SZ;	/* offsets are page-aligned */
+		if (ph[i].p_type == PT_LOAD) {
+			oph[n].p_filesz = trimmed_size(k, &ph[i]);
+			oph[n].p_align = PAGE_SZ;	/* offsets are page-aligned */
+		}
 		off = round_up(off + oph[n].p_filesz, PAGE_SZ);
 		n++;
 	}

@@ -42,6 +42,28 @@
 : "${RIG_BOCHS_KERNEL_ARGS:=clearcpuid=xsaves,xsavec,aperfmperf cryptomgr.notests}"
 : "${RIG_BOCHS_KERNEL_EXTRA:=}"
 
+# The Linux guest hvx-run boots inside the emulated machine
+# (selftests/smp/boot_linux, make demo VMX=1):
+# - its kernel formats, in turn (RIG_BOOT_KERNELS of config.sh): pvh only.
+#   A bzImage boot decompresses the kernel in the guest, ~9 G emulated
+#   instructions (~2 minutes here) of guest code that hvx runs no
+#   differently; the QEMU rig boots both formats.
+# - its extra command line, to cut its ~12 s of guest time to /init:
+#   cryptomgr.notests, as above; rodata=off: no read-only kernel mappings,
+#   and so none of the two W+X page-table walks that check them (2.7 s);
+#   quiet: the console's every byte is an exit to hvx-run.
+: "${RIG_BOCHS_BOOT_KERNELS=pvh}"
+: "${RIG_BOCHS_BOOT_APPEND=cryptomgr.notests rodata=off quiet}"
+# make bench times bzImage boots here too (RIG_BENCH_KERNELS): four boots,
+# ~6 minutes of guest time.
+: "${RIG_BOCHS_BOOT_BENCH_TIMEOUT:=900}"
+
+# selftests/fuzz's time budgets, scaled (FUZZ_BUDGET_SCALE): its random
+# guest code case runs its 12 s budget out here, ~40 s of wall time on
+# hvx (kvm_intel skips it, see RIG_BOCHS_SKIP); half of it keeps the
+# Bochs stage of make check under 8 minutes.
+: "${RIG_BOCHS_FUZZ_BUDGET_SCALE:=0.5}"
+
 # The oracle on Intel. kvm-intel's modinfo depends= is "kvm" and kvm's is
 # "irqbypass" (initramfs.sh resolves them anyway); msr for /dev/cpu/*/msr.
 : "${RIG_BOCHS_ORACLE_MODULES:=msr irqbypass kvm kvm-intel}"
