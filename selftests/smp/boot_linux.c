@@ -50,9 +50,10 @@ struct run {
 	char pending[4096];
 	size_t len;
 	/* The console's last lines, shown if a check fails. */
-	char tail[16][160];
+	char tail[40][160];
 	unsigned int tail_next;
 	bool echo;
+	const char *echo_prefix;	/* before each echoed line */
 };
 
 static double now(void)
@@ -122,14 +123,19 @@ static void spawn(struct run *r, const char *dev, const char *kernel, const char
 	close(out[1]);
 	r->in = in[1];
 	r->out = out[0];
+	/* HVX_BOOT_ECHO=1: the console as it comes, to debug a guest that hangs. */
+	if (getenv("HVX_BOOT_ECHO")) {
+		r->echo = true;
+		r->echo_prefix = "#   console: ";
+	}
 }
 
 static void show_tail(struct run *r)
 {
 	unsigned int i;
 
-	for (i = 0; i < 16; i++) {
-		const char *l = r->tail[(r->tail_next + i) % 16];
+	for (i = 0; i < ARRAY_SIZE(r->tail); i++) {
+		const char *l = r->tail[(r->tail_next + i) % ARRAY_SIZE(r->tail)];
 
 		if (*l)
 			printf("#   console: %s\n", l);
@@ -155,8 +161,8 @@ static bool wait_line(struct run *r, const char *prefix, char *rest, size_t n,
 			if (l && r->pending[l - 1] == '\r')
 				r->pending[l - 1] = 0;
 			if (r->echo)
-				printf("%s\n", r->pending);
-			snprintf(r->tail[r->tail_next++ % 16], 160, "%.159s", r->pending);
+				printf("%s%s\n", r->echo_prefix ?: "", r->pending);
+			snprintf(r->tail[r->tail_next++ % ARRAY_SIZE(r->tail)], 160, "%.159s", r->pending);
 			if (!strncmp(r->pending, prefix, strlen(prefix))) {
 				if (rest)
 					snprintf(rest, n, "%s", r->pending + strlen(prefix));
@@ -214,14 +220,25 @@ static int finish(struct run *r, double timeout)
 }
 
 /*
- * A failed check: the console's last lines, and hvx-run killed. Left
- * running, it would keep its VM, and with it the CPU's virtualization
+ * A failed check: the console's last lines, the state of each vCPU (which
+ * hvx-run logs on SIGUSR2: for a guest that hangs), and hvx-run killed.
+ * Left running, it would keep its VM, and with it the CPU's virtualization
  * extensions, from the cases after it (hvx and KVM refuse each other's).
  */
 static void abandon(struct run *r)
 {
+	char line[512];
+
+	const char *linger = getenv("HVX_BOOT_LINGER");
+
 	show_tail(r);
 	if (r->pid > 0) {
+		/* HVX_BOOT_LINGER=S: S more seconds of console (a lockup report). */
+		if (linger)
+			wait_line(r, "\x01never", NULL, 0, NULL, atoi(linger));
+		kill(r->pid, SIGUSR2);
+		while (wait_line(r, "hvx-run: vCPU", line, sizeof(line), NULL, 3))
+			printf("#   hvx-run: vCPU%s\n", line);
 		kill(r->pid, SIGKILL);
 		waitpid(r->pid, NULL, 0);
 		r->pid = 0;

@@ -5,7 +5,8 @@
  * state) until the guest starts them with INIT/SIPI. Whatever ends the
  * guest calls guest_stop(), which kicks every thread out of KVM_RUN with
  * SIGUSR1 (immediate_exit closes the race with a thread about to enter)
- * and wakes the main thread, which joins them all.
+ * and wakes the main thread, which joins them all. SIGUSR2 asks every
+ * thread to log its vCPU's state and go on: for a guest that hangs.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +28,7 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	unsigned int dumped;	/* the last dump_gen this thread logged */
 };
 
 static struct vcpu vcpus[MAX_VCPUS];
@@ -39,6 +41,7 @@ static int stop_status;
 static char stop_why[256];
 
 static __thread struct kvm_run *this_run;
+static volatile sig_atomic_t dump_gen;
 
 static void kick_handler(int sig)
 {
@@ -175,6 +178,90 @@ static void dump_state(struct vcpu *v)
 	     v->id, r.rip, r.rsp, r.rflags, s.cs.selector, s.cr0, s.cr3, s.cr4, s.efer);
 }
 
+/*
+ * SIGUSR2: where each vCPU is and what its local APIC holds, without
+ * stopping the guest. pthread_kill() is async-signal-safe.
+ */
+static void dump_handler(int sig)
+{
+	unsigned int i;
+
+	(void)sig;
+	dump_gen++;
+	for (i = 0; i < __atomic_load_n(&nr_vcpus, __ATOMIC_ACQUIRE); i++)
+		pthread_kill(vcpus[i].thread, SIGUSR1);
+}
+
+static uint32_t apic_reg(const struct kvm_lapic_state *l, unsigned int off)
+{
+	uint32_t v;
+
+	memcpy(&v, l->regs + off, sizeof(v));
+	return v;
+}
+
+/* The highest vector set in the 256-bit APIC register at @off, or -1. */
+static int apic_top(const struct kvm_lapic_state *l, unsigned int off)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		uint32_t w = apic_reg(l, off + i * 0x10);
+
+		if (w)
+			return i * 32 + 31 - __builtin_clz(w);
+	}
+	return -1;
+}
+
+/*
+ * What the VMM's own view of guest memory holds at the guest address in
+ * @reg, if it is a Linux direct-map or kernel-image address (no KASLR:
+ * hvx-run's PVH boot has no decompressor to randomize them): a lock word
+ * the vCPUs spin on, say, to compare with what they see.
+ */
+static void dump_word(struct vcpu *v, const char *name, uint64_t va)
+{
+	uint64_t gpa;
+	uint32_t *p;
+
+	if (va >= 0xffff888000000000ULL && va < 0xffffc88000000000ULL)
+		gpa = va - 0xffff888000000000ULL;
+	else if (va >= 0xffffffff80000000ULL)
+		gpa = va - 0xffffffff80000000ULL;
+	else
+		return;
+	p = gpa_ptr(v->vm, gpa, sizeof(*p));
+	if (p)
+		warn("vCPU %u: %s %#llx: the VMM reads %#x at GPA %#llx", v->id, name,
+		     (unsigned long long)va, *(volatile uint32_t *)p, (unsigned long long)gpa);
+}
+
+static void dump_full(struct vcpu *v)
+{
+	struct kvm_lapic_state l;
+	struct kvm_mp_state mp;
+	struct kvm_vcpu_events ev;
+	struct kvm_regs r;
+
+	dump_state(v);
+	if (ioctl(v->fd, KVM_GET_REGS, &r) == 0) {
+		warn("vCPU %u: RAX %#llx RBX %#llx RCX %#llx RDX %#llx RSI %#llx RDI %#llx",
+		     v->id, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi);
+		dump_word(v, "RBX", r.rbx);
+		dump_word(v, "RDI", r.rdi);
+	}
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0 || ioctl(v->fd, KVM_GET_LAPIC, &l) < 0 ||
+	    ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return;
+	warn("vCPU %u: mp_state %u, APIC: top IRR %d ISR %d TPR %#x LVTT %#x TMCCT %#x; "
+	     "interrupt injected %u (vector %u), shadow %u, NMI pending %u masked %u",
+	     v->id, mp.mp_state, apic_top(&l, 0x200), apic_top(&l, 0x100),
+	     apic_reg(&l, 0x80), apic_reg(&l, 0x320), apic_reg(&l, 0x390),
+	     ev.interrupt.injected, ev.interrupt.nr, ev.interrupt.shadow, ev.nmi.pending,
+	     ev.nmi.masked);
+}
+
 /* Handle one exit; false once the guest is done. */
 static bool handle_exit(struct vcpu *v)
 {
@@ -248,8 +335,17 @@ static void *vcpu_thread(void *arg)
 	/* Read without the lock: each exit passes here. */
 	while (!__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			int err = errno;
+
+			if (err == EINTR && v->dumped != (unsigned int)dump_gen &&
+			    !__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
+				v->dumped = dump_gen;
+				dump_full(v);
+				v->run->immediate_exit = 0;
+			}
+			if (err == EINTR || err == EAGAIN)
 				continue;
+			errno = err;
 			snprintf(why, sizeof(why), "vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
 			guest_stop(EXIT_HV_ERROR, why);
 			break;
@@ -282,6 +378,8 @@ int vcpus_run(struct vm *vm, const struct boot_entry *entry)
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: KVM_RUN must return */
+	sa.sa_handler = dump_handler;
+	sigaction(SIGUSR2, &sa, NULL);
 
 	for (i = 0; i < vm->nr_vcpus; i++)
 		vcpu_create(vm, &vcpus[i], i, cpuid);

@@ -49,11 +49,10 @@
 #   instructions (~2 minutes here) of guest code that hvx runs no
 #   differently; the QEMU rig boots both formats.
 # - its extra command line, to cut its ~12 s of guest time to /init:
-#   cryptomgr.notests, as above; rodata=off: no read-only kernel mappings,
-#   and so none of the two W+X page-table walks that check them (2.7 s);
-#   quiet: the console's every byte is an exit to hvx-run.
+#   cryptomgr.notests, as above; quiet: the console's every byte is an
+#   exit to hvx-run (~7 s to /init with both).
 : "${RIG_BOCHS_BOOT_KERNELS=pvh}"
-: "${RIG_BOCHS_BOOT_APPEND=cryptomgr.notests rodata=off quiet}"
+: "${RIG_BOCHS_BOOT_APPEND=cryptomgr.notests quiet}"
 # make bench times bzImage boots here too (RIG_BENCH_KERNELS): four boots,
 # ~6 minutes of guest time.
 : "${RIG_BOCHS_BOOT_BENCH_TIMEOUT:=900}"
