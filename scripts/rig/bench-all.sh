@@ -23,7 +23,7 @@ log "===== VMX rig: Bochs ====="
 # the second is the VMX rig's pass with RIG_BENCH_HVX_PARAMS.
 ratios() {  # FILE [TABLE] -> "NAME<TAB>RATIO" per row of the TABLE-th table
 	awk -v want="${2:-1}" '/^hvx-bench:/ { t++ }
-	t == want && $(NF - 1) ~ /^u?s$/ && $(NF - 3) ~ /^u?s$/ {
+	t == want && NF >= 5 && $(NF - 1) ~ /^u?s$/ && $(NF - 3) ~ /^u?s$/ {
 		name = $0; sub(/[ \t]+-?[0-9.]+ +u?s[ \t]+-?[0-9.]+ +u?s[ \t]+-?[0-9.]+[ \t]*$/, "", name)
 		print name "\t" $NF }' "$1"
 }
