@@ -207,6 +207,14 @@ static int finish(struct run *r, double timeout)
 		;
 	while ((done = waitpid(r->pid, &status, WNOHANG)) == 0 && now() < deadline)
 		usleep(10000);
+	if (done != r->pid) {
+		char line[512];
+
+		/* Still running: where its vCPUs are (SIGUSR2), for the log. */
+		kill(r->pid, SIGUSR2);
+		while (wait_line(r, "hvx-run: vCPU", line, sizeof(line), NULL, 3))
+			printf("#   hvx-run: vCPU%s\n", line);
+	}
 	close(r->in);
 	close(r->out);
 	if (done != r->pid) {
@@ -493,7 +501,7 @@ static int demo(const char *dev, const char *kernel, unsigned int cpus)
 	double t_init;
 	struct run r;
 	int status;
-	static const char cmds[] =
+	const char *cmds =
 		"echo; uname -a; echo \"$(grep -c ^processor /proc/cpuinfo) CPUs\"; "
 		"grep MemTotal /proc/meminfo\n"
 		"poweroff -f\n";
@@ -511,6 +519,9 @@ static int demo(const char *dev, const char *kernel, unsigned int cpus)
 	}
 	/* Let the shell print its prompt, then type. */
 	usleep(500000);
+	/* HVX_DEMO_CMDS: other lines to type (a workload to debug with). */
+	if (getenv("HVX_DEMO_CMDS"))
+		cmds = getenv("HVX_DEMO_CMDS");
 	if (write(r.in, cmds, strlen(cmds)) != (ssize_t)strlen(cmds))
 		return 1;
 	status = finish(&r, 120);
