@@ -8,17 +8,21 @@
  * Bad kernels, too little memory and a missing device must give one clear
  * line and exit 1.
  *
- * It lives with the smp tests because the rigs run those in their boot
- * with two CPUs: two vCPU threads on one emulated CPU froze QEMU's TCG
- * machine now and then, on KVM as on hvx. Its files come from the rig's
- * boot cpio (/hvx-run, /guest/{bzImage,vmlinux,initrd}). The kernel
+ * It lives with the smp tests, run per device: the Bochs rig runs it in
+ * its boot with two CPUs, so that two vCPU threads need not share one
+ * (Bochs lets no host interrupt end a guest that spins with IF=0); the
+ * QEMU rig in its main boot (RIG_MAIN_SMP_BINS in scripts/rig/config.sh
+ * says why). Its files come from the rig's boot cpio (/hvx-run,
+ * /guest/{bzImage,vmlinux,initrd}). The kernel
  * format of each boot comes from HVX_BOOT_KERNELS ("bzimage pvh" unless
  * the rig says otherwise): the cases take its words in turn. The Bochs rig
  * says "pvh": a bzImage boot there spends ~9 G emulated instructions
  * decompressing, for guest code hvx runs no differently.
  * "--demo DEV CPUS [bzimage|pvh]" is make demo's harness instead: one boot
  * with the console passed through, a command typed at the shell, poweroff;
- * "--bench" times boots for make bench.
+ * "--bench" times boots for make bench. For a guest that hangs:
+ * HVX_BOOT_ECHO=1 prints its console, HVX_BOOT_LINGER=S waits S more
+ * seconds before giving up, HVX_DEMO_CMDS types another workload.
  */
 #include <elf.h>
 #include <fcntl.h>
