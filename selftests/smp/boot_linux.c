@@ -198,6 +198,16 @@ static bool wait_line(struct run *r, const char *prefix, char *rest, size_t n,
 	}
 }
 
+/* A running hvx-run's vCPU states (it logs them on SIGUSR2), for the log. */
+static void log_vcpu_state(struct run *r)
+{
+	char line[512];
+
+	kill(r->pid, SIGUSR2);
+	while (wait_line(r, "hvx-run: vCPU", line, sizeof(line), NULL, 3))
+		printf("#   hvx-run: vCPU%s\n", line);
+}
+
 /* hvx-run's exit status once it is done (reading its output to the end). */
 static int finish(struct run *r, double timeout)
 {
@@ -212,12 +222,8 @@ static int finish(struct run *r, double timeout)
 	while ((done = waitpid(r->pid, &status, WNOHANG)) == 0 && now() < deadline)
 		usleep(10000);
 	if (done != r->pid) {
-		char line[512];
-
-		/* Still running: where its vCPUs are (SIGUSR2), for the log. */
-		kill(r->pid, SIGUSR2);
-		while (wait_line(r, "hvx-run: vCPU", line, sizeof(line), NULL, 3))
-			printf("#   hvx-run: vCPU%s\n", line);
+		/* Still running: where its vCPUs are, for the log. */
+		log_vcpu_state(r);
 	}
 	close(r->in);
 	close(r->out);
@@ -239,8 +245,6 @@ static int finish(struct run *r, double timeout)
  */
 static void abandon(struct run *r)
 {
-	char line[512];
-
 	const char *linger = getenv("HVX_BOOT_LINGER");
 
 	show_tail(r);
@@ -248,9 +252,7 @@ static void abandon(struct run *r)
 		/* HVX_BOOT_LINGER=S: S more seconds of console (a lockup report). */
 		if (linger)
 			wait_line(r, "\x01never", NULL, 0, NULL, atoi(linger));
-		kill(r->pid, SIGUSR2);
-		while (wait_line(r, "hvx-run: vCPU", line, sizeof(line), NULL, 3))
-			printf("#   hvx-run: vCPU%s\n", line);
+		log_vcpu_state(r);
 		kill(r->pid, SIGKILL);
 		waitpid(r->pid, NULL, 0);
 		r->pid = 0;
