@@ -440,25 +440,51 @@ static int apic_pending(struct hvx_vcpu *vcpu)
  * loads from the guest interrupt status before it evaluates pending
  * virtual interrupts (27.3.2.5), and the EOI-exit bitmap, which makes
  * the EOI of each level-triggered vector exit to hvx (29.1.4). The TMR
- * marks exactly those, so the bitmap is the TMR. Whether the guest can
- * take an interrupt now (RFLAGS.IF, shadows, PPR) is the CPU's to judge:
- * nothing waits for an interrupt window.
+ * marks exactly those, so the bitmap starts as the TMR.
+ *
+ * The CPU is left only a vector the guest can take at this entry
+ * (@allowed: RFLAGS.IF set, no shadow, no event in the entry slot). A
+ * pending virtual interrupt waits for IF by the SDM's rules, but Bochs
+ * 2.7 delivers it at IF = 0 as soon as a host interrupt arrives after a
+ * CLI in guest mode: its interrupt acknowledge tests only that a virtual
+ * interrupt is pending, not that it is unmasked. So hvx holds the vector
+ * back itself: RVI stays 0 (the vector stays in the IRR, where the guest
+ * reads it) and an interrupt-window exit brings it in once the guest can
+ * take it. Nor may the CPU find one later in guest mode, which it does
+ * at an EOI: after the vector it delivers at entry, or if that waits
+ * for the PPR, every EOI exits while the IRR holds another. x2APIC
+ * SELF IPI writes exit for the same reason (vmx.c). What the guest
+ * still does without an exit, lowering its TPR or a self-IPI through
+ * the xAPIC ICR, both at IF = 0, is left to the CPU. On a CPU without
+ * the flaw this costs an exit per interrupt that comes in while the
+ * guest has IF clear, and per burst of several.
  */
-static void apicv_load(struct hvx_vcpu *vcpu)
+static void apicv_load(struct hvx_vcpu *vcpu, bool allowed, bool *waits)
 {
 	struct hvx_lapic *apic = vcpu->lapic;
 	unsigned long flags;
 	u64 eoi_exit[4];
 	int irr, isr, i;
+	bool others;
 
 	lapic_sync_posted(vcpu);
 	spin_lock_irqsave(&apic->lock, flags);
 	irr = hvx_lapic_highest_irr(apic->regs);
 	isr = hvx_lapic_highest_isr(apic->regs);
+	/* The PPR the CPU will compute at entry (29.1.3). */
+	hvx_lapic_update_ppr(apic->regs);
+	others = hvx_lapic_irr_count(apic->regs) >
+		 (hvx_lapic_pending_vector(apic->regs) >= 0 ? 1 : 0);
 	for (i = 0; i < 4; i++)
 		eoi_exit[i] = reg_get(apic, APIC_TMR + i * 0x20) |
 			      (u64)reg_get(apic, APIC_TMR + i * 0x20 + 0x10) << 32;
 	spin_unlock_irqrestore(&apic->lock, flags);
+	if (irr >= 0 && !allowed) {
+		irr = -1;
+		*waits = true;
+	} else if (others) {
+		memset(eoi_exit, 0xff, sizeof(eoi_exit));
+	}
 	hvx_ops->apicv_load(vcpu, irr, isr, eoi_exit);
 }
 
@@ -476,7 +502,7 @@ int hvx_lapic_inject(struct hvx_vcpu *vcpu, bool allowed, bool *waits)
 
 	*waits = false;
 	if (vcpu->apicv) {
-		apicv_load(vcpu);
+		apicv_load(vcpu, allowed, waits);
 		return -1;
 	}
 	if (apic_pending(vcpu) < 0)

@@ -4,6 +4,7 @@
  * numbers are the SDM's Vol 3 chapter 11.
  */
 #ifdef __KERNEL__
+#include <linux/bitops.h>
 #include <linux/kernel.h>
 #endif
 
@@ -85,6 +86,15 @@ int hvx_lapic_highest_irr(const void *page)
 int hvx_lapic_highest_isr(const void *page)
 {
 	return highest_vector(page, APIC_ISR);
+}
+
+int hvx_lapic_irr_count(const void *page)
+{
+	int i, n = 0;
+
+	for (i = 0; i < 8; i++)
+		n += hweight32(hvx_lapic_get(page, APIC_IRR + i * 0x10));
+	return n;
 }
 
 /*

@@ -62,6 +62,8 @@ void hvx_lapic_regs_reset(void *page, u32 apic_id, bool x2apic);
 /* Highest vector set in the IRR / ISR (APIC_IRR, APIC_ISR), or -1. */
 int hvx_lapic_highest_irr(const void *page);
 int hvx_lapic_highest_isr(const void *page);
+/* How many vectors the IRR holds. */
+int hvx_lapic_irr_count(const void *page);
 /* Recompute the processor priority (11.8.3.1) into APIC_PROCPRI. */
 u32 hvx_lapic_update_ppr(void *page);
 /* The vector the APIC would deliver now (priority above PPR), or -1. */

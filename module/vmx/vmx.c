@@ -139,10 +139,11 @@ static void msr_bitmap_allow(u8 *bitmap, u32 msr)
  * RDMSR may read (11.12.1.2) except the current count, which hvx
  * computes, and the ICR, whose upper half is at 0x310, not 0x304. Reads
  * of registers x2APIC mode lacks must fault, so they exit too. WRMSR is
- * virtualized for TPR (TPR virtualization, 29.1.2), EOI (EOI
- * virtualization, 29.1.4) and SELF IPI (self-IPI virtualization, 29.1.5),
- * each with the #GP checks of the real register; every other write
- * exits to msr.c.
+ * virtualized for TPR (TPR virtualization, 29.1.2) and EOI (EOI
+ * virtualization, 29.1.4), each with the #GP checks of the real
+ * register; every other write exits to msr.c. SELF IPI does too: its
+ * virtualization (29.1.5) would leave the CPU a pending vector while the
+ * guest may have IF clear, which hvx avoids (lapic.c, apicv_load()).
  */
 static void vmx_setup_x2apic_bitmap(u8 *bitmap)
 {
@@ -164,7 +165,6 @@ static void vmx_setup_x2apic_bitmap(u8 *bitmap)
 	}
 	msr_bitmap_allow_write(bitmap, APIC_BASE_MSR + (APIC_TASKPRI >> 4));
 	msr_bitmap_allow_write(bitmap, APIC_BASE_MSR + (APIC_EOI >> 4));
-	msr_bitmap_allow_write(bitmap, APIC_BASE_MSR + (APIC_SELF_IPI >> 4));
 }
 
 /*

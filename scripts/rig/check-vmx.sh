@@ -294,7 +294,11 @@ fi
 # or runs too slowly. --all ignores it; --only NAME runs that binary even
 # if the budget leaves it out as a whole, but still without its skipped
 # cases (those hang the emulated machine).
-declare -A budget_out=() case_out=()
+# RIG_BOCHS_FLAW_SKIP, cases only, takes the same path with its own
+# reason (case_why, keyed by the entry's PHASE/NAME or NAME and CASE).
+declare -A budget_out=() case_out=() case_why=()
+BUDGET_REASON="$RIG_BOCHS_SKIP_WHY (RIG_BOCHS_SKIP in scripts/rig/bochs/config.sh; --all runs it)"
+FLAW_REASON="$RIG_BOCHS_FLAW_SKIP_WHY (RIG_BOCHS_FLAW_SKIP in scripts/rig/bochs/config.sh; --all runs it)"
 if [ "$use_budget" = 1 ]; then
 	for n in $RIG_BOCHS_SKIP; do
 		case $n in
@@ -302,8 +306,13 @@ if [ "$use_budget" = 1 ]; then
 		*) budget_out[$n]=1 ;;
 		esac
 	done
+	for n in $RIG_BOCHS_FLAW_SKIP; do
+		case $n in
+		*:*) case_out[${n%%:*}]+=" ${n#*:}"; case_why[$n]=$FLAW_REASON ;;
+		*) die "RIG_BOCHS_FLAW_SKIP: '$n' is not NAME:CASE or PHASE/NAME:CASE" ;;
+		esac
+	done
 fi
-BUDGET_REASON="$RIG_BOCHS_SKIP_WHY (RIG_BOCHS_SKIP in scripts/rig/bochs/config.sh; --all runs it)"
 in_budget() {  # PHASE NAME
 	[ -n "${wanted[$2]:-}" ] && return 0
 	[ -z "${budget_out[$2]:-}" ] && [ -z "${budget_out[$1/$2]:-}" ]
@@ -358,7 +367,8 @@ make_wrapper() {  # PHASE NAME SKIPPED-CASE...  -> guest path on stdout
 		echo "echo 1..$#"
 		for c in "$@"; do
 			n=$((n + 1))
-			echo "echo 'ok $n - $c # SKIP $BUDGET_REASON'"
+			r=${case_why[$ph/$b:$c]:-${case_why[$b:$c]:-$BUDGET_REASON}}
+			echo "echo 'ok $n - $c # SKIP $r'"
 		done
 		echo "rc=0"
 		for r in "${runs[@]}"; do

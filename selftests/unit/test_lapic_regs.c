@@ -31,6 +31,7 @@ static void reset_state(void)
 	CHECK_EQ(hvx_lapic_get(page, APIC_LVTT), APIC_LVT_MASKED, "lapic: LVT timer masked");
 	CHECK_EQ(hvx_lapic_get(page, APIC_LVTERR), APIC_LVT_MASKED, "lapic: LVT error masked");
 	CHECK_EQ(hvx_lapic_highest_irr(page), -1, "lapic: IRR empty");
+	CHECK_EQ(hvx_lapic_irr_count(page), 0, "lapic: no vector in the IRR");
 
 	hvx_lapic_regs_reset(page, 0x25, true);
 	CHECK_EQ(hvx_lapic_get(page, APIC_ID), 0x25, "lapic: x2APIC ID is all 32 bits");
@@ -46,6 +47,7 @@ static void priorities(void)
 	hvx_lapic_accept(page, 0x52, true);
 	hvx_lapic_update_ppr(page);
 	CHECK_EQ(hvx_lapic_highest_irr(page), 0x52, "lapic: highest IRR vector");
+	CHECK_EQ(hvx_lapic_irr_count(page), 2, "lapic: two vectors in the IRR");
 	CHECK_EQ(hvx_lapic_pending_vector(page), 0x52, "lapic: TPR 0: the highest vector is delivered");
 
 	hvx_lapic_write_plain(page, APIC_TASKPRI, 0x50, false);

@@ -18,6 +18,8 @@ typedef uint64_t u64;
 typedef int8_t s8;
 typedef int64_t s64;
 
+#define hweight32(w)	__builtin_popcount(w)
+
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
