@@ -12,7 +12,10 @@
 #   silence  no serial output for RIG_SILENCE_TIMEOUT s: the guest froze
 #   timeout  the boot ran longer than RIG_BOOT_TIMEOUT s
 #   lockup   the guest kernel reported a soft lockup / RCU stall
-# In every case but "exit" this script killed QEMU.
+# In every case but "exit" this script killed QEMU, after it wrote the
+# CPUs' registers as QEMU's monitor shows them ("info registers -a", twice,
+# 2 s apart: a CPU that spins shows the same code, a stopped emulator the
+# same state) to SERIAL_LOG.cpus, for a wedge's post-mortem.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -36,12 +39,29 @@ serial=$2
 # froze under stress; the short smp selftests run well single-threaded.
 tcg=single
 [ "$RIG_SMP" -gt 1 ] && tcg=$RIG_SMP2_TCG
+# The monitor on a pair of FIFOs (QEMU's pipe chardev opens them read-write,
+# so nothing blocks while no one reads): no port or socket to pick.
+mon=$serial.monitor
+rm -f "$mon.in" "$mon.out" "$serial.cpus"
+mkfifo "$mon.in" "$mon.out"
 qemu=(qemu-system-x86_64 -accel "tcg,thread=$tcg" -cpu "$RIG_QEMU_CPU"
       -m "$RIG_QEMU_MEM" -smp "$RIG_SMP" -nographic -no-reboot
+      -monitor "pipe:$mon"
       -kernel "$RIG_VMLINUX" -initrd "$initrd"
       -append "console=ttyS0 panic=-1 tsc=reliable quiet $RIG_KERNEL_EXTRA")
 # shellcheck disable=SC2206  # a list of words on purpose
 qemu+=($RIG_QEMU_EXTRA)
+
+# The monitor's answers to "info registers -a", twice (see the top).
+dump_cpus() {
+	local i
+	for i in 1 2; do
+		[ "$i" = 1 ] || sleep 2
+		echo "=== info registers -a ($i) ==="
+		echo "info registers -a" >"$mon.in"
+		timeout 2 cat "$mon.out" | tr -d '\r' | grep -v '^(qemu)' || true
+	done
+}
 
 : >"$serial"
 start=$SECONDS
@@ -93,9 +113,11 @@ while kill -0 "$qpid" 2>/dev/null; do
 	else
 		continue
 	fi
+	dump_cpus >"$serial.cpus" 2>&1 || true
 	kill "$qpid" 2>/dev/null || true
 	break
 done
 wait "$qpid" 2>/dev/null || true
 trap - EXIT
+rm -f "$mon.in" "$mon.out"
 echo "$reason $((SECONDS - start))" >"$serial.end"

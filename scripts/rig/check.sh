@@ -365,6 +365,17 @@ describe_end() {
 	esac
 }
 
+# After a wedge: where each CPU was, from the two register dumps boot.sh
+# took before it killed QEMU (the whole dumps stay in serial.log.cpus).
+cpu_snapshot() {
+	[ -s "$bdir/serial.log.cpus" ] || return 0
+	echo "    | CPU state before the kill ($bdir/serial.log.cpus):"
+	awk '/^=== / { n = $(NF - 1) } /^CPU#/ { cpu = $1 }
+	     /^RIP=/ { rip = $1; rfl = $2; hlt = $NF }
+	     /^CR0=/ { printf "    | %s %s %s %s %s %s\n", n, cpu, rip, rfl, hlt, $3 }' \
+		"$bdir/serial.log.cpus"
+}
+
 # Print a block of the serial log between BEGIN and END markers (bench and
 # shell modes: free-form output, no TAP).
 print_step_output() {
@@ -472,6 +483,7 @@ run_suite_boots() {  # PLAN-LINE...
 					fail "$open_key" "wedged: it outlived its timeout and could not be killed; the guest was alive (blocked tasks in dmesg below): a real hang"
 				else
 					fail "$open_key" "wedged: $why"
+					cpu_snapshot
 					rerun_step=$open_step
 				fi
 			elif grep -q '^OPEN .* rerun$' "$bdir/summary"; then
