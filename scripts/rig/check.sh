@@ -184,6 +184,13 @@ for b in "${smpbins[@]}"; do
 	if [[ " $RIG_MAIN_SMP_BINS " == *" $b "* ]]; then mainsmp+=("$b"); else rest+=("$b"); fi
 done
 smpbins=("${rest[@]}")
+# RIG_SMP2_SKIP (config.sh): smp binaries this rig leaves out, on both
+# devices, each reported as skipped with RIG_SMP2_SKIP_WHY.
+smpskip=() rest=()
+for b in "${smpbins[@]}"; do
+	if [[ " $RIG_SMP2_SKIP " == *" $b "* ]]; then smpskip+=("$b"); else rest+=("$b"); fi
+done
+smpbins=("${rest[@]}")
 if [ "$mode" = suite ]; then
 	[ ${#bins[@]} -gt 0 ] || [ ${#sysbins[@]} -gt 0 ] || [ ${#smpbins[@]} -gt 0 ] ||
 	[ ${#mainsmp[@]} -gt 0 ] ||
@@ -213,6 +220,12 @@ if [ "$mode" = suite ] && [ "$do_smp" = 1 ]; then
 	if [ -n "$hvx_ko" ] && { [ -z "$dev" ] || [ "$dev" = hvx ]; }; then
 		for b in "${smpbins[@]}"; do smp_plan+=("smp-hvx /dev/hvx /selftests/bin/smp/$b"); done
 	fi
+	for b in "${smpskip[@]}"; do
+		for ph in smp-kvm smp-hvx; do
+			SKIP=$((SKIP + 1))
+			echo "ok $ph/$b: # SKIP $RIG_SMP2_SKIP_WHY (RIG_SMP2_SKIP in scripts/rig/config.sh)"
+		done
+	done
 fi
 # The kexec boot: hvx's, in the system phase.
 if [ "$mode" != suite ] || [ -z "$hvx_ko" ] ||

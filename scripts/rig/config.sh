@@ -63,6 +63,13 @@ RIG_KPKG_VERSION=6.1.192-2
 : "${RIG_SMP2_BOOT_TIMEOUT:=420}"
 # Host side: boots for this part (one fresh boot to rerun a wedged binary).
 : "${RIG_SMP2_MAX_BOOTS:=2}"
+# smp binaries this rig leaves out, on both devices, reported as skipped:
+# ipi_storm (8 vCPUs bouncing IPIs in a ring). Under TCG kvm_amd fails it
+# too, now and then: one vCPU is a ping short while its predecessor holds
+# the pong for it, which looks like a guest store lost by the emulator.
+# The Bochs rig runs it, on kvm_intel and hvx.
+: "${RIG_SMP2_SKIP=ipi_storm}"
+: "${RIG_SMP2_SKIP_WHY=under QEMU TCG the oracle loses an IPI of the ring now and then; the Bochs rig runs it}"
 # smp binaries this rig runs in its main boot instead (one CPU), in the
 # kvm and hvx phases: boot_linux. In the boot with two CPUs, KVM's nested
 # Linux stalled for good early in its boot (after "registered taskstats",
