@@ -186,6 +186,7 @@ static int vmx_adjust(u32 min, u32 opt, u32 msr, u32 *result)
 static int vmx_setup_controls(bool true_ctls)
 {
 	u64 cap;
+	u32 vpid_cap;
 
 	/*
 	 * Virtual NMIs: the CPU tracks the guest's NMI blocking (until its
@@ -266,13 +267,15 @@ static int vmx_setup_controls(bool true_ctls)
 	vmx_cfg.ept_ad = cap & VMX_EPT_AD_BIT;
 	vmx_cfg.ept_2m = cap & VMX_EPT_2MB_PAGE_BIT;
 	vmx_cfg.invept_single = cap & VMX_EPT_EXTENT_CONTEXT_BIT;
+	/* <asm/vmx.h> numbers the VPID bits from bit 32 of the MSR (A.10). */
+	vpid_cap = cap >> 32;
 	vmx_cfg.vpid = (vmx_cfg.exec2 & SECONDARY_EXEC_ENABLE_VPID) &&
-		       (cap & VMX_VPID_INVVPID_BIT) &&
-		       (cap & (VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT |
-			       VMX_VPID_EXTENT_GLOBAL_CONTEXT_BIT));
+		       (vpid_cap & VMX_VPID_INVVPID_BIT) &&
+		       (vpid_cap & (VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT |
+				    VMX_VPID_EXTENT_GLOBAL_CONTEXT_BIT));
 	if (!vmx_cfg.vpid)
 		vmx_cfg.exec2 &= ~SECONDARY_EXEC_ENABLE_VPID;
-	vmx_cfg.invvpid_single = cap & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT;
+	vmx_cfg.invvpid_single = vpid_cap & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT;
 
 	/* The timer counts down at the TSC rate >> IA32_VMX_MISC[4:0]. */
 	if (vmx_cfg.pin & PIN_BASED_VMX_PREEMPTION_TIMER) {
