@@ -659,6 +659,22 @@ check_dmesg() {
 	fi
 }
 
+# hvx must use every VMX feature the Bochs model offers: each load of
+# hvx.ko in the boot logs them (module/vmx/vmx.c), and each such line must
+# read RIG_BOCHS_HVX_VMX. A capability bit read from the wrong place once
+# left VPID off here unnoticed.
+check_vmx_features() {
+	local got
+	got=$(grep -a 'hvx: VMX: EPT' "$bdir/serial.txt" | sed 's/.*hvx: VMX: //' | sort -u) || true
+	[ -n "$got" ] || return 0
+	if grep -qvxF "$RIG_BOCHS_HVX_VMX" <<<"$got"; then
+		fail rig "boot $boot_no: hvx.ko loaded without VMX features Bochs offers:"
+		# shellcheck disable=SC2001
+		sed 's/^/    | got:  /' <<<"$got"
+		echo "    | want: $RIG_BOCHS_HVX_VMX (RIG_BOCHS_HVX_VMX)"
+	fi
+}
+
 describe_end() {
 	case $1 in
 	silence) echo "the guest went silent for $RIG_BOCHS_SILENCE_TIMEOUT s" ;;
@@ -802,6 +818,7 @@ run_suite_boots() {  # PLAN-LINE...
 		fi
 		pending=("${left[@]}")
 		check_dmesg
+		check_vmx_features
 		[ "$FAIL" -gt "$fail_before" ] && boots_with_trouble+=("$boot_no")
 	done
 	return 0

@@ -117,6 +117,10 @@
 # RIG_BOCHS_KEXEC_MEGS).
 : "${RIG_BOCHS_KEXEC_CRASHKERNEL:=192M}"
 
+# What hvx.ko's load line must say of VMX under corei7_skylake_x, which
+# offers all of it (shared rig notes): each suite boot checks every load.
+: "${RIG_BOCHS_HVX_VMX=EPT with A/D, 2M pages, VPID on, unrestricted guest, backstop on}"
+
 # Budget: what the VMX rig leaves out, reported as skipped; --all runs it.
 # Entries: NAME or PHASE/NAME (a whole selftest binary; PHASE is kvm, hvx
 # or system), NAME:CASE or PHASE/NAME:CASE (one case, CASE being the
