@@ -220,8 +220,11 @@ if [ "$mode" = suite ] && [ "$do_smp" = 1 ]; then
 	if [ -n "$hvx_ko" ] && { [ -z "$dev" ] || [ "$dev" = hvx ]; }; then
 		for b in "${smpbins[@]}"; do smp_plan+=("smp-hvx /dev/hvx /selftests/bin/smp/$b"); done
 	fi
+	phases=()
+	{ [ -z "$dev" ] || [ "$dev" = kvm ]; } && phases+=(smp-kvm)
+	[ -n "$hvx_ko" ] && { [ -z "$dev" ] || [ "$dev" = hvx ]; } && phases+=(smp-hvx)
 	for b in "${smpskip[@]}"; do
-		for ph in smp-kvm smp-hvx; do
+		for ph in "${phases[@]}"; do
 			SKIP=$((SKIP + 1))
 			echo "ok $ph/$b: # SKIP $RIG_SMP2_SKIP_WHY (RIG_SMP2_SKIP in scripts/rig/config.sh)"
 		done
