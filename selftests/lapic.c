@@ -750,8 +750,9 @@ static void ipi_wakes_other_vcpu(void)
  * With VMX virtual-interrupt delivery that is the CPU's rule, not the
  * hypervisor's: hvx must not leave it a vector it could deliver early.
  * Bochs 2.7 does deliver a pending virtual interrupt at IF = 0 when a
- * physical one arrives; a Linux guest took its timer interrupt inside a
- * spinlock that way, and deadlocked.
+ * physical one arrives after a CLI in guest mode (hence the CLIs in the
+ * spin below); a Linux guest took its timer interrupt inside a spinlock
+ * that way, and deadlocked.
  */
 #define HELD_NS		1000000u	/* 1 ms */
 #define HELD_SPIN_MS	40
