@@ -97,12 +97,13 @@ static bool run_case(int num, const struct test_case *tc)
 	unsigned int timeout = tc->timeout ? tc->timeout : DEFAULT_TIMEOUT;
 	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
 	const char *env = getenv("HVX_TEST_TIMEOUT");
+	unsigned long env_timeout = env ? strtoul(env, NULL, 0) : 0;
 	int status;
 	pid_t pid, w;
 
 	/* Longer runs than the rigs' (the full IPI storm): one limit for all. */
-	if (env && strtoul(env, NULL, 0) > 0)
-		timeout = strtoul(env, NULL, 0);
+	if (env_timeout)
+		timeout = env_timeout;
 
 	skip_reason[0] = 0;
 	fflush(stdout);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
+#include "apic.h"
 #include "kvm_util.h"
 #include "smp_util.h"
 
@@ -29,25 +30,8 @@
 #define PING_VEC	0x60
 #define PONG_VEC	0x61
 
-#define APIC_GPA	0xfee00000UL
-#define APIC_ID		0x20
-#define APIC_EOI	0xb0
-#define APIC_SPIV	0xf0
-#define APIC_ICR	0x300
-#define APIC_ICR2	0x310
-
 static uint64_t rounds = 1000, nr_vcpus = 8;
 static volatile uint64_t pings[MAX_VCPUS], pongs[MAX_VCPUS];
-
-static inline uint32_t apic_read(unsigned int reg)
-{
-	return *(volatile uint32_t *)(APIC_GPA + reg);
-}
-
-static inline void apic_write(unsigned int reg, uint32_t val)
-{
-	*(volatile uint32_t *)(APIC_GPA + reg) = val;
-}
 
 static uint32_t my_id(void)
 {
@@ -98,7 +82,7 @@ static void guest_ring(void)
 	uint32_t me = my_id(), next = (me + 1) % nr_vcpus;
 
 	touch_descriptor_tables();
-	apic_write(APIC_SPIV, (1u << 8) | 0xff);
+	apic_write(APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
 	GUEST_SYNC(0);
 	asm volatile("cli");
 	for (uint64_t k = 1; k <= rounds; k++) {
@@ -149,7 +133,7 @@ static void wait_ring(struct vm *vm, pthread_t t, unsigned int i, unsigned int n
 {
 	volatile uint64_t *gp = addr_gpa2hva(vm, (uint64_t)pings);
 	volatile uint64_t *go = addr_gpa2hva(vm, (uint64_t)pongs);
-	uint64_t last = ring_progress(gp, go, n);
+	uint64_t last = ring_progress(gp, go, n), now;
 	unsigned int still = 0;
 	struct timespec deadline;
 
@@ -158,8 +142,9 @@ static void wait_ring(struct vm *vm, pthread_t t, unsigned int i, unsigned int n
 		deadline.tv_sec += 1;
 		if (!pthread_timedjoin_np(t, NULL, &deadline))
 			return;
-		if (ring_progress(gp, go, n) != last) {
-			last = ring_progress(gp, go, n);
+		now = ring_progress(gp, go, n);
+		if (now != last) {
+			last = now;
 			still = 0;
 		} else if (++still >= RING_STALL_S) {
 			break;

@@ -167,15 +167,23 @@ static void set_boot_state(struct vcpu *v, const struct boot_entry *entry)
 }
 
 /* Where a vCPU was when the hypervisor or the guest gave up: for the log. */
+/* Logs where @v is; false if its registers could not be read. */
+static bool log_state(struct vcpu *v, struct kvm_regs *r)
+{
+	struct kvm_sregs s;
+
+	if (ioctl(v->fd, KVM_GET_REGS, r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
+		return false;
+	warn("vCPU %u: RIP %#llx RSP %#llx RFLAGS %#llx CS %#x CR0 %#llx CR3 %#llx CR4 %#llx EFER %#llx",
+	     v->id, r->rip, r->rsp, r->rflags, s.cs.selector, s.cr0, s.cr3, s.cr4, s.efer);
+	return true;
+}
+
 static void dump_state(struct vcpu *v)
 {
 	struct kvm_regs r;
-	struct kvm_sregs s;
 
-	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
-		return;
-	warn("vCPU %u: RIP %#llx RSP %#llx RFLAGS %#llx CS %#x CR0 %#llx CR3 %#llx CR4 %#llx EFER %#llx",
-	     v->id, r.rip, r.rsp, r.rflags, s.cs.selector, s.cr0, s.cr3, s.cr4, s.efer);
+	log_state(v, &r);
 }
 
 /*
@@ -244,8 +252,7 @@ static void dump_full(struct vcpu *v)
 	struct kvm_vcpu_events ev;
 	struct kvm_regs r;
 
-	dump_state(v);
-	if (ioctl(v->fd, KVM_GET_REGS, &r) == 0) {
+	if (log_state(v, &r)) {
 		warn("vCPU %u: RAX %#llx RBX %#llx RCX %#llx RDX %#llx RSI %#llx RDI %#llx",
 		     v->id, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi);
 		dump_word(v, "RBX", r.rbx);
