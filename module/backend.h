@@ -112,10 +112,12 @@ struct hvx_backend_ops {
 	 * APIC virtualization, for vCPUs with vcpu->apicv set (NULL where
 	 * the backend never sets it). The APIC's register page
 	 * (hvx_lapic_page()) is the virtual-APIC page. apicv_load runs
-	 * before each entry, interrupts off, with the highest vector in the
-	 * IRR and in the ISR (-1: none) and the 256-bit set of vectors whose
-	 * EOI must exit (HVX_EXIT_EOI). apic_base_changed follows a change
-	 * of IA32_APIC_BASE (mode or address). apic_access_map is asked
+	 * before each entry, interrupts off, with the vectors for RVI (the
+	 * highest in the IRR, or -1: none, or held back while the guest
+	 * cannot take it) and SVI (the highest in the ISR, -1: none) and
+	 * the 256-bit set of vectors whose EOI must exit (HVX_EXIT_EOI).
+	 * apic_base_changed follows a change of IA32_APIC_BASE (mode or
+	 * address). apic_access_map is asked
 	 * about a second-level fault at @gpa that no memslot serves: it
 	 * returns true if it mapped the APIC-access page there, so that the
 	 * CPU virtualizes the guest's xAPIC accesses (HVX_EXIT_APIC_ACCESS
